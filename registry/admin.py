@@ -1,0 +1,237 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import identity, services
+from .models import (
+    Education,
+    EligibilityCondition,
+    ExamRequirement,
+    Filing,
+    FilingTransition,
+    Institution,
+    Membership,
+    Occupation,
+    Person,
+    Scope,
+    Specialty,
+    StaffingRule,
+    Standard,
+    User,
+    WorkExperience,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+
+
+@admin.register(User)
+class RegistryUserAdmin(UserAdmin):
+    inlines = [MembershipInline]
+
+
+class SpecialtyInline(admin.TabularInline):
+    model = Specialty
+    extra = 0
+
+
+class StandardInline(admin.TabularInline):
+    model = Standard
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Occupation)
+class OccupationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "code_2015", "in_qualification_catalogue", "urgent_from", "urgent_until"]
+    list_filter = ["in_qualification_catalogue"]
+    search_fields = ["code", "code_2015", "name"]
+    inlines = [SpecialtyInline, StandardInline]
+
+
+class ConditionInline(admin.TabularInline):
+    model = EligibilityCondition
+    extra = 0
+
+
+class ExamRequirementInline(admin.TabularInline):
+    model = ExamRequirement
+    extra = 0
+
+
+class StaffingRuleInline(admin.TabularInline):
+    model = StaffingRule
+    extra = 0
+
+
+@admin.register(Standard)
+class StandardAdmin(admin.ModelAdmin):
+    list_display = ["occupation", "version", "levels", "is_current"]
+    list_filter = ["is_current"]
+    search_fields = ["occupation__name", "occupation__code"]
+    list_select_related = ["occupation"]
+    inlines = [ConditionInline, ExamRequirementInline, StaffingRuleInline]
+
+
+class FilingInline(admin.TabularInline):
+    model = Filing
+    extra = 0
+    fields = ["state", "valid_from", "valid_until"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "credit_code", "district", "site_code"]
+    list_filter = ["kind", "district"]
+    search_fields = ["name", "credit_code", "site_code"]
+    inlines = [FilingInline, MembershipInline]
+
+
+class ScopeInline(admin.TabularInline):
+    model = Scope
+    extra = 0
+    raw_id_fields = ["occupation", "specialty"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.state == Filing.State.APPLIED
+
+
+class TransitionInline(admin.TabularInline):
+    model = FilingTransition
+    extra = 0
+    fields = ["at", "from_state", "to_state", "actor", "reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class FilingForm(forms.ModelForm):
+    """State changes go through the service: pick the new state and give the reason."""
+
+    new_state = forms.ChoiceField(label=_("变更状态为"), required=False, choices=[("", "—")] + Filing.State.choices)
+    reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = Filing
+        fields = ["institution", "valid_from", "valid_until"]
+
+
+@admin.register(Filing)
+class FilingAdmin(admin.ModelAdmin):
+    form = FilingForm
+    list_display = ["institution", "state", "valid_from", "valid_until"]
+    list_filter = ["state"]
+    search_fields = ["institution__name"]
+    list_select_related = ["institution"]
+    readonly_fields = ["state"]
+    inlines = [ScopeInline, TransitionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["state", "institution", "valid_from", "valid_until"] if obj else ["state"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            FilingTransition.objects.create(
+                filing=obj, from_state="", to_state=obj.state, actor=request.user, reason=str(_("管理后台登记"))
+            )
+            return
+        new_state = form.cleaned_data.get("new_state")
+        if new_state and new_state != obj.state:
+            try:
+                services.filing_transition(
+                    filing=obj, to_state=new_state, actor=request.user, reason=form.cleaned_data.get("reason", "")
+                )
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+
+
+class PersonAddForm(forms.ModelForm):
+    document_number = forms.CharField(label=_("证件号码"), max_length=40)
+
+    class Meta:
+        model = Person
+        fields = ["document_type", "name"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("document_type") and data.get("document_number"):
+            try:
+                data["document_number"] = identity.validate_document_number(
+                    data["document_type"], data["document_number"]
+                )
+            except ValidationError as error:
+                self.add_error("document_number", error)
+        return data
+
+
+class EducationInline(admin.TabularInline):
+    model = Education
+    extra = 0
+    raw_id_fields = ["related_occupation"]
+
+
+class WorkExperienceInline(admin.TabularInline):
+    model = WorkExperience
+    extra = 0
+    raw_id_fields = ["occupation"]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    """Shows the masked number only; search finds a person by the exact full number."""
+
+    list_display = ["name", "document_type", "document_masked", "sex", "birth_date"]
+    list_filter = ["document_type", "sex"]
+    search_fields = ["name"]
+    readonly_fields = ["document_masked", "sex", "birth_date"]
+    fields = ["document_type", "document_masked", "name", "sex", "birth_date", "user"]
+    raw_id_fields = ["user"]
+    inlines = [EducationInline, WorkExperienceInline]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = PersonAddForm
+            kwargs["fields"] = ["document_type", "name", "document_number"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["document_type", "document_number", "name"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["document_type", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        person = services.person_register(
+            document_type=form.cleaned_data["document_type"],
+            document_number=form.cleaned_data["document_number"],
+            name=form.cleaned_data["name"],
+        )
+        obj.pk = person.pk
+        obj.__dict__.update({k: v for k, v in person.__dict__.items() if not k.startswith("_")})
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = identity.normalize_document_number(search_term)
+        if len(term) >= 15:
+            for document_type in identity.DocumentType.values:
+                try:
+                    number = identity.validate_document_number(document_type, term)
+                except ValidationError:
+                    continue
+                queryset |= self.model.objects.filter(document_hash=identity.document_hash(document_type, number))
+        return queryset, may_have_duplicates

@@ -1,0 +1,171 @@
+"""Identifiers: resident ID numbers (GB 11643), credit codes (GB 32100), occupation codes,
+and how identity document numbers are protected (encrypted, keyed hash, masked).
+
+Every validator raises django's ValidationError with a message a clerk can act on and never
+echoes the full ID number back (it would end up in logs and error pages).
+"""
+
+import datetime
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+
+class DocumentType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("居民身份证")
+    HK_MACAO = "hk_macao", _("港澳居民居住证/来往内地通行证")
+    TAIWAN = "taiwan", _("台湾居民居住证/来往大陆通行证")
+    FOREIGN_PERMANENT = "foreign_permanent", _("外国人永久居留身份证")
+    PASSPORT = "passport", _("护照")
+
+
+# GB/T 2260 province-level codes. The area code is where a number was first issued, not
+# where the holder was born, so it is judged by province only (FACTS.md: python-stdnum
+# rejects real Pudong numbers issued before 1992 births otherwise).
+PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+)
+OLDEST_BIRTH = datetime.date(1880, 1, 1)
+_EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+\d+$|^\d+\.0+$")
+
+
+def normalize_document_number(raw: object) -> str:
+    """Full-width digits, lowercase x, spaces and dashes as found in real spreadsheets."""
+    text = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip().upper()
+    return re.sub(r"[\s\-]", "", text)
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    number: str  # 18 characters, check character verified
+    birth_date: datetime.date
+    sex: str  # "M" or "F": the sequence code's parity
+
+
+def parse_resident_id(raw: object, *, today: datetime.date | None = None) -> ResidentId:
+    """Validate a 居民身份证号码 and return it in 18-character form with its derived facts."""
+    number = normalize_document_number(raw)
+    if not number:
+        raise ValidationError(_("身份证号码为空。"), code="id_empty")
+    if _EXCEL_NUMBER.match(number):
+        raise ValidationError(
+            _("身份证号码被 Excel 存成了数字，末几位已丢失，无法恢复：请把该列设为文本后重新填写。"),
+            code="id_excel_number",
+        )
+    if len(number) == 15:
+        if not number.isdigit():
+            raise ValidationError(_("15 位身份证号码只能由数字组成。"), code="id_format")
+        body = number[:6] + "19" + number[6:]
+        number = body + ric.calc_check_digit(body + "0")
+    elif len(number) != 18:
+        raise ValidationError(
+            _("身份证号码应为 18 位（或旧版 15 位），实际为 %(n)d 位。"), params={"n": len(number)}, code="id_length"
+        )
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError(_("身份证号码前 17 位须为数字，末位为数字或 X。"), code="id_format")
+    if number[:2] not in PROVINCE_CODES:
+        raise ValidationError(_("身份证号码的地区码（前两位）不是有效的省级代码。"), code="id_area")
+    try:
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValidationError(_("身份证号码中的出生日期（第 7–14 位）不是真实日期。"), code="id_birth_date") from None
+    if not OLDEST_BIRTH <= birth <= (today or datetime.date.today()):
+        raise ValidationError(_("身份证号码中的出生日期不在合理范围内。"), code="id_birth_date")
+    if ric.calc_check_digit(number) != number[17]:
+        raise ValidationError(_("身份证号码校验位错误，请核对是否抄错。"), code="id_checksum")
+    sex = "M" if int(number[16]) % 2 else "F"
+    return ResidentId(number=number, birth_date=birth, sex=sex)
+
+
+def validate_document_number(document_type: str, raw: object) -> str:
+    """The canonical form of a document number of the given type, or a ValidationError."""
+    if document_type == DocumentType.RESIDENT_ID:
+        return parse_resident_id(raw).number
+    if document_type not in DocumentType.values:
+        raise ValidationError(_("未知的证件类型。"), code="document_type")
+    number = normalize_document_number(raw)
+    if not re.fullmatch(r"[A-Z0-9]{5,20}", number):
+        raise ValidationError(_("证件号码应为 5–20 位字母或数字。"), code="document_format")
+    return number
+
+
+def validate_credit_code(raw: object) -> str:
+    """统一社会信用代码 (GB 32100): 18 characters with a check character."""
+    code = normalize_document_number(raw)
+    if len(code) != 18:
+        raise ValidationError(
+            _("统一社会信用代码应为 18 位，实际为 %(n)d 位。"), params={"n": len(code)}, code="uscc_length"
+        )
+    try:
+        return uscc.validate(code)
+    except StdnumError as error:
+        if "checksum" in type(error).__name__.lower():
+            raise ValidationError(_("统一社会信用代码校验位错误。"), code="uscc_checksum") from None
+        raise ValidationError(_("统一社会信用代码格式不正确。"), code="uscc_format") from None
+
+
+OCCUPATION_CODE = re.compile(r"^[1-8]-\d{2}-\d{2}-\d{2}$")
+
+
+def validate_occupation_code(value: str) -> None:
+    """国家职业分类大典 code: 大类-中类-小类-细类, e.g. 6-31-01-03."""
+    if not OCCUPATION_CODE.match(value or ""):
+        raise ValidationError(
+            _("职业编码“%(code)s”格式不正确，应为 D-DD-DD-DD（如 6-31-01-03），大类为 1–8。"),
+            params={"code": value},
+            code="occupation_code",
+        )
+
+
+# --- Protection of document numbers at rest ---
+
+
+@lru_cache(maxsize=1)
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key.encode()) for key in settings.FIELD_ENCRYPTION_KEYS])
+
+
+def encrypt(plain: str) -> str:
+    return _fernet().encrypt(plain.encode()).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode("ascii")).decode()
+    except InvalidToken:
+        raise ValueError("document number cannot be decrypted with the configured keys") from None
+
+
+def document_hash(document_type: str, number: str) -> str:
+    """Keyed hash for exact look-up: equal numbers of the same type give equal hashes."""
+    key = settings.ID_HASH_KEY.encode()
+    return hmac.new(key, f"{document_type}:{number}".encode(), hashlib.sha256).hexdigest()
+
+
+def mask_document_number(number: str) -> str:
+    """Shown everywhere except to the holder and the regulator: 310101********1234."""
+    if len(number) <= 8:
+        return number[:1] + "*" * (len(number) - 2) + number[-1:]
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def compose_resident_id(area: str, birth: datetime.date, sequence: int) -> str:
+    """A well-formed number for demo data and tests: area + birth date + sequence + check."""
+    body = f"{area}{birth:%Y%m%d}{sequence:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def compose_credit_code(body: str) -> str:
+    """A well-formed 统一社会信用代码 from its 17-character body (demo data and tests)."""
+    return body + uscc.calc_check_digit(body)

@@ -1,0 +1,517 @@
+"""What everything refers to: occupations and their standards, institutions with their
+filings and scopes, people with their identity documents, and users with their roles."""
+
+import datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from . import identity
+from .levels import EvaluationType, ExamPart, Level
+
+
+class User(AbstractUser):
+    """A person who signs in. Roles at institutions are Memberships; a worker links to a Person."""
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+
+# --- Occupations and their standards ---
+
+
+class Occupation(models.Model):
+    code = models.CharField(
+        _("职业编码"),
+        max_length=10,
+        unique=True,
+        validators=[identity.validate_occupation_code],
+        help_text=_("国家职业分类大典（2022 年版）编码，D-DD-DD-DD"),
+    )
+    code_2015 = models.CharField(
+        _("2015 年版编码"),
+        max_length=10,
+        blank=True,
+        db_index=True,
+        validators=[identity.validate_occupation_code],
+        help_text=_("标准或旧证书上印的 2015 年版编码（可检索）"),
+    )
+    name = models.CharField(_("职业名称"), max_length=100)
+    in_qualification_catalogue = models.BooleanField(_("列入国家职业资格目录"), default=False)
+    urgent_from = models.DateField(_("急需紧缺起始"), null=True, blank=True)
+    urgent_until = models.DateField(_("急需紧缺截止"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("职业")
+        verbose_name_plural = _("职业")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(urgent_from__isnull=True)
+                | Q(urgent_until__isnull=True)
+                | Q(urgent_until__gte=F("urgent_from")),
+                name="occupation_urgent_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        if self.urgent_from and self.urgent_until and self.urgent_until < self.urgent_from:
+            raise ValidationError({"urgent_until": _("急需紧缺截止日期早于起始日期。")})
+
+    def is_urgent_on(self, day: datetime.date) -> bool:
+        return bool(
+            self.urgent_from and self.urgent_from <= day and (not self.urgent_until or day <= self.urgent_until)
+        )
+
+
+class Specialty(models.Model):
+    """工种: a specialisation under an occupation, offering some of its levels."""
+
+    occupation = models.ForeignKey(Occupation, models.CASCADE, related_name="specialties", verbose_name=_("职业"))
+    name = models.CharField(_("工种名称"), max_length=100)
+    levels = models.JSONField(_("等级"), default=list, blank=True, help_text=_("空表示与职业标准相同"))
+
+    class Meta:
+        ordering = ["occupation__code", "name"]
+        verbose_name = _("工种")
+        verbose_name_plural = _("工种")
+        constraints = [models.UniqueConstraint(fields=["occupation", "name"], name="specialty_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.occupation.name}（{self.name}）"
+
+
+class Standard(models.Model):
+    """An occupation's standard: the levels it offers and, as rows, its eligibility conditions,
+    exam parts and staffing ratios."""
+
+    occupation = models.ForeignKey(Occupation, models.CASCADE, related_name="standards", verbose_name=_("职业"))
+    version = models.CharField(_("版本"), max_length=40, help_text=_("如 2018年版"))
+    levels = models.JSONField(_("等级"), help_text=_("标准设置的等级（阶梯序号 1=五级 … 5=一级）"))
+    is_current = models.BooleanField(_("现行"), default=True)
+
+    class Meta:
+        ordering = ["occupation__code", "-is_current", "version"]
+        verbose_name = _("职业标准")
+        verbose_name_plural = _("职业标准")
+        constraints = [
+            models.UniqueConstraint(fields=["occupation", "version"], name="standard_unique_version"),
+            models.UniqueConstraint(
+                fields=["occupation"], condition=Q(is_current=True), name="standard_one_current_per_occupation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occupation.name} {self.version}"
+
+    def clean(self) -> None:
+        if not self.levels or not all(level in Level.values for level in self.levels):
+            raise ValidationError({"levels": _("等级须为等级阶梯中的序号。")})
+
+
+class EligibilityCondition(models.Model):
+    """One 申报条件 of a level: every requirement set on the row must hold (a conjunction);
+    a level is open to a candidate who meets any one of its rows (DOMAIN.md: any one suffices)."""
+
+    class Education(models.TextChoices):
+        SECONDARY_VOCATIONAL = "secondary_vocational", _("技工学校/中职")
+        SENIOR_TECHNICAL = "senior_technical", _("高级技工学校/技师学院")
+        PREP_TECHNICIAN = "prep_technician", _("技师学院预备技师")
+        HIGHER_VOCATIONAL = "higher_vocational", _("高职/大专")
+        BACHELOR = "bachelor", _("本科")
+        MASTER = "master", _("硕士及以上")
+
+    standard = models.ForeignKey(Standard, models.CASCADE, related_name="conditions", verbose_name=_("职业标准"))
+    level = models.PositiveSmallIntegerField(_("申报等级"), choices=Level.choices)
+    code = models.CharField(_("条件编号"), max_length=20)
+    text = models.CharField(_("条件原文"), max_length=300)
+    years_in_occupation = models.PositiveSmallIntegerField(_("累计从业年限"), null=True, blank=True)
+    prior_level = models.PositiveSmallIntegerField(_("须持有的等级"), choices=Level.choices, null=True, blank=True)
+    years_after_prior = models.PositiveSmallIntegerField(_("取证后年限"), null=True, blank=True)
+    education = models.JSONField(_("学历（任一）"), default=list, blank=True)
+    apprenticeship = models.BooleanField(_("学徒期满"), default=False)
+    min_age = models.PositiveSmallIntegerField(_("最低年龄"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["standard", "level", "code"]
+        verbose_name = _("申报条件")
+        verbose_name_plural = _("申报条件")
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "level", "code"], name="condition_unique_code"),
+            models.CheckConstraint(
+                condition=Q(years_after_prior__isnull=True) | Q(prior_level__isnull=False),
+                name="condition_years_after_needs_prior_level",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+class ExamRequirement(models.Model):
+    """A part a level's assessment requires, with its pass mark (DOMAIN.md: each part ≥ 60)."""
+
+    standard = models.ForeignKey(Standard, models.CASCADE, related_name="exam_parts", verbose_name=_("职业标准"))
+    level = models.PositiveSmallIntegerField(_("等级"), choices=Level.choices)
+    part = models.CharField(_("考核科目"), max_length=20, choices=ExamPart.choices)
+    pass_mark = models.PositiveSmallIntegerField(_("合格分"), default=60, validators=[MaxValueValidator(100)])
+
+    class Meta:
+        ordering = ["standard", "level", "part"]
+        verbose_name = _("考核科目")
+        verbose_name_plural = _("考核科目")
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "level", "part"], name="exam_part_unique"),
+            models.CheckConstraint(condition=Q(pass_mark__lte=100), name="exam_part_pass_mark_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.get_part_display()}"
+
+
+class StaffingRule(models.Model):
+    """Staffing ratio of an exam part (DOMAIN.md: theory 1:15, ≥ 2 per room; practical 1:5, odd, ≥ 3)."""
+
+    class Role(models.TextChoices):
+        INVIGILATOR = "invigilator", _("监考人员")
+        ASSESSOR = "assessor", _("考评员")
+        REVIEWER = "reviewer", _("评审委员")
+
+    standard = models.ForeignKey(Standard, models.CASCADE, related_name="staffing_rules", verbose_name=_("职业标准"))
+    part = models.CharField(_("考核科目"), max_length=20, choices=ExamPart.choices)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    candidates_per_staff = models.PositiveSmallIntegerField(_("每人负责考生数"), null=True, blank=True)
+    min_count = models.PositiveSmallIntegerField(_("最少人数"), default=1)
+    min_per_room = models.PositiveSmallIntegerField(_("每考场最少人数"), default=0)
+    odd = models.BooleanField(_("须为奇数"), default=False)
+
+    class Meta:
+        verbose_name = _("配备比例")
+        verbose_name_plural = _("配备比例")
+        constraints = [models.UniqueConstraint(fields=["standard", "part", "role"], name="staffing_rule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_part_display()} {self.get_role_display()}"
+
+    def required(self, *, candidates: int, rooms: int = 1) -> int:
+        """The fewest staff this rule allows for `candidates` in `rooms`."""
+        need = max(self.min_count, self.min_per_room * rooms)
+        if self.candidates_per_staff:
+            need = max(need, -(-candidates // self.candidates_per_staff))
+        if self.odd and need % 2 == 0:
+            need += 1
+        return need
+
+
+# --- Institutions, filings and roles ---
+
+
+class District(models.TextChoices):
+    HUANGPU = "310101", _("黄浦区")
+    XUHUI = "310104", _("徐汇区")
+    CHANGNING = "310105", _("长宁区")
+    JINGAN = "310106", _("静安区")
+    PUTUO = "310107", _("普陀区")
+    HONGKOU = "310109", _("虹口区")
+    YANGPU = "310110", _("杨浦区")
+    MINHANG = "310112", _("闵行区")
+    BAOSHAN = "310113", _("宝山区")
+    JIADING = "310114", _("嘉定区")
+    PUDONG = "310115", _("浦东新区")
+    JINSHAN = "310116", _("金山区")
+    SONGJIANG = "310117", _("松江区")
+    QINGPU = "310118", _("青浦区")
+    FENGXIAN = "310120", _("奉贤区")
+    CHONGMING = "310151", _("崇明区")
+
+
+class Institution(models.Model):
+    class Kind(models.TextChoices):
+        EMPLOYER = "employer", _("用人单位")
+        SOCIAL = "social", _("社会培训评价组织")
+        SCHOOL = "school", _("院校")
+        CENTRE = "centre", _("职业技能鉴定中心（监管）")
+
+    class Jurisdiction(models.TextChoices):
+        PROVINCE = "province", _("省（市）备案")
+        NATIONAL = "national", _("人社部备案")
+
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=200)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[identity.validate_credit_code]
+    )
+    district = models.CharField(_("所在区"), max_length=6, choices=District.choices)
+    jurisdiction = models.CharField(_("备案层级"), max_length=20, choices=Jurisdiction.choices, default="province")
+    national_code = models.CharField(
+        _("部备案机构代码"),
+        max_length=4,
+        default="0000",
+        validators=[RegexValidator(r"^\d{4}$")],
+        help_text=_("人社部备案的 4 位代码；省级备案为 0000"),
+    )
+    site_code = models.CharField(
+        _("站点序列码"),
+        max_length=6,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^\d{6}$", _("站点序列码为 6 位数字。"))],
+        help_text=_("市人社部门分配的 6 位站点序列码，用于证书编号"),
+    )
+    school_files_as = models.CharField(
+        _("院校备案身份"),
+        max_length=20,
+        blank=True,
+        choices=[("employer", _("用人单位")), ("social", _("社会培训评价组织"))],
+        help_text=_("院校以用人单位或社会培训评价组织身份备案"),
+    )
+    high_level_cap = models.DecimalField(
+        _("高技能比例上限"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("可选：普通申报取得三级及以上者占本单位职工的比例上限（0–1）"),
+    )
+    staff_count = models.PositiveIntegerField(_("职工人数"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("评价机构")
+        verbose_name_plural = _("评价机构")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="school") | ~Q(school_files_as=""), name="institution_school_files_as_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(jurisdiction="national") | Q(national_code="0000"),
+                name="institution_province_filing_code_0000",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.SCHOOL and not self.school_files_as:
+            raise ValidationError({"school_files_as": _("院校须注明以用人单位或社会培训评价组织身份备案。")})
+        if self.jurisdiction == self.Jurisdiction.PROVINCE and self.national_code != "0000":
+            raise ValidationError({"national_code": _("省级备案的机构代码固定为 0000。")})
+
+    @property
+    def certificate_letter(self) -> str:
+        """Position 1 of a skill-level certificate number: Y employer, S social organisation."""
+        kind = self.school_files_as if self.kind == self.Kind.SCHOOL else self.kind
+        return {"employer": "Y", "social": "S"}.get(kind, "")
+
+
+class Filing(models.Model):
+    """备案: an institution's scope for a validity window, and the state machine around it."""
+
+    class State(models.TextChoices):
+        APPLIED = "applied", _("已申请")
+        ACCEPTED = "accepted", _("已受理")
+        FILED = "filed", _("已备案")
+        SUSPENDED = "suspended", _("限期整改")
+        REVOKED = "revoked", _("取消备案")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    institution = models.ForeignKey(Institution, models.PROTECT, related_name="filings", verbose_name=_("机构"))
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.APPLIED)
+    valid_from = models.DateField(_("有效期起"))
+    valid_until = models.DateField(_("有效期止"))
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["institution", "-valid_from"]
+        verbose_name = _("备案")
+        verbose_name_plural = _("备案")
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_until__gte=F("valid_from")), name="filing_window_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} {self.valid_from}–{self.valid_until}（{self.get_state_display()}）"
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        return self.state == self.State.FILED and self.valid_from <= day <= self.valid_until
+
+
+# Filings that still occupy their window: a second one may not overlap them.
+LIVE_FILING_STATES = (Filing.State.APPLIED, Filing.State.ACCEPTED, Filing.State.FILED, Filing.State.SUSPENDED)
+
+
+class Scope(models.Model):
+    """One row of a filing's scope: (evaluation type, occupation, 工种, levels)."""
+
+    filing = models.ForeignKey(Filing, models.CASCADE, related_name="scopes", verbose_name=_("备案"))
+    evaluation_type = models.CharField(_("评价类型"), max_length=20, choices=EvaluationType.choices)
+    occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
+    specialty = models.ForeignKey(
+        Specialty,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("工种"),
+        help_text=_("空表示该职业的所有工种"),
+    )
+    levels = models.JSONField(_("等级"), default=list, blank=True, help_text=_("专项职业能力为空"))
+
+    class Meta:
+        verbose_name = _("备案范围")
+        verbose_name_plural = _("备案范围")
+
+    def __str__(self) -> str:
+        levels = "、".join(Level(level).label for level in sorted(self.levels))
+        return f"{self.get_evaluation_type_display()} {self.occupation.name} {levels}"
+
+    def covers(self, *, evaluation_type: str, occupation_id: int, specialty_id: int | None, level: int | None) -> bool:
+        if self.evaluation_type != evaluation_type or self.occupation_id != occupation_id:
+            return False
+        if self.specialty_id is not None and self.specialty_id != specialty_id:
+            return False
+        return level is None or level in self.levels
+
+
+class FilingTransition(models.Model):
+    """Who moved a filing from one state to another, when and why (DOMAIN.md: every transition)."""
+
+    filing = models.ForeignKey(Filing, models.CASCADE, related_name="transitions", verbose_name=_("备案"))
+    from_state = models.CharField(_("原状态"), max_length=20, choices=Filing.State.choices, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=20, choices=Filing.State.choices)
+    actor = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("决定人"))
+    reason = models.TextField(_("理由"))
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["filing", "at", "id"]
+        verbose_name = _("备案状态变更")
+        verbose_name_plural = _("备案状态变更")
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="filing_transition_reason_required")]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_state_display()} → {self.get_to_state_display()}"
+
+
+class Role(models.TextChoices):
+    REGULATOR = "regulator", _("监管部门")
+    INSTITUTION_ADMIN = "institution_admin", _("评价机构管理员")
+    ASSESSOR = "assessor", _("考评员")
+    SUPERVISOR = "supervisor", _("质量督导员")
+    SCHOOL_ADMIN = "school_admin", _("院校管理员")
+
+
+class Membership(models.Model):
+    """A user's role at an institution. The regulator's staff are members of a centre."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="memberships", verbose_name=_("用户"))
+    institution = models.ForeignKey(Institution, models.CASCADE, related_name="memberships", verbose_name=_("机构"))
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("机构角色")
+        verbose_name_plural = _("机构角色")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "institution", "role"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.institution}: {self.get_role_display()}"
+
+    def clean(self) -> None:
+        if self.role == Role.REGULATOR and self.institution.kind != Institution.Kind.CENTRE:
+            raise ValidationError({"role": _("监管角色只能属于职业技能鉴定中心。")})
+
+
+# --- People ---
+
+
+class Person(models.Model):
+    """A person keyed by (document type, document number). The number is stored encrypted,
+    with a keyed hash for exact look-up and a masked copy for display (DOMAIN.md, PIPL)."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+
+    document_type = models.CharField(_("证件类型"), max_length=20, choices=identity.DocumentType.choices)
+    document_ciphertext = models.TextField(_("证件号码（密文）"), editable=False)
+    document_hash = models.CharField(_("证件号码摘要"), max_length=64, unique=True, editable=False)
+    document_masked = models.CharField(_("证件号码"), max_length=24, editable=False)
+    name = models.CharField(_("姓名"), max_length=100)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    user = models.OneToOneField(
+        User, models.SET_NULL, null=True, blank=True, related_name="person", verbose_name=_("账号")
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.document_masked}）"
+
+    @cached_property
+    def document_number(self) -> str:
+        """The full number: for the holder and the regulator only; never log it."""
+        return identity.decrypt(self.document_ciphertext)
+
+
+class Education(models.Model):
+    person = models.ForeignKey(Person, models.CASCADE, related_name="educations", verbose_name=_("人员"))
+    kind = models.CharField(_("学历类别"), max_length=30, choices=EligibilityCondition.Education.choices)
+    school = models.CharField(_("学校"), max_length=200, blank=True)
+    major = models.CharField(_("专业"), max_length=100, blank=True)
+    related_occupation = models.ForeignKey(
+        Occupation,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("对应职业"),
+        help_text=_("专业与之对应（本专业或相关专业）的职业"),
+    )
+    graduation_date = models.DateField(_("毕业（预计）日期"))
+
+    class Meta:
+        verbose_name = _("学历")
+        verbose_name_plural = _("学历")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.school} {self.major}"
+
+
+class WorkExperience(models.Model):
+    """Time worked in an occupation; the basis of 累计从事本职业 years."""
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="work_experiences", verbose_name=_("人员"))
+    occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
+    employer = models.CharField(_("单位"), max_length=200, blank=True)
+    started = models.DateField(_("起始"))
+    ended = models.DateField(_("截止"), null=True, blank=True, help_text=_("空表示至今"))
+
+    class Meta:
+        verbose_name = _("工作经历")
+        verbose_name_plural = _("工作经历")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended__isnull=True) | Q(ended__gte=F("started")), name="work_experience_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occupation.name} {self.started}–{self.ended or ''}"

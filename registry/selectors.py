@@ -1,0 +1,68 @@
+"""Reads of the registry with the caller's scope applied."""
+
+import datetime
+
+from django.db.models import QuerySet
+
+from . import identity
+from .models import Filing, Institution, Membership, Occupation, Person, Role, Scope, User
+
+ADMIN_ROLES = (Role.INSTITUTION_ADMIN, Role.SCHOOL_ADMIN)
+
+
+def user_roles(user: User) -> dict[str, set[int]]:
+    """{role: {institution ids}} for a signed-in user, read once per request object."""
+    cached = getattr(user, "_registry_roles", None)
+    if cached is None:
+        cached = {}
+        if user.is_authenticated:
+            for role, institution_id in Membership.objects.filter(user=user).values_list("role", "institution_id"):
+                cached.setdefault(role, set()).add(institution_id)
+        user._registry_roles = cached
+    return cached
+
+
+def user_is_regulator(user: User) -> bool:
+    return bool(user_roles(user).get(Role.REGULATOR))
+
+
+def user_institution_ids(user: User, roles: tuple[str, ...] = tuple(Role.values)) -> set[int]:
+    held = user_roles(user)
+    return set().union(*(held.get(role, set()) for role in roles))
+
+
+def institutions_visible_to(user: User) -> QuerySet[Institution]:
+    if user_is_regulator(user):
+        return Institution.objects.all()
+    return Institution.objects.filter(id__in=user_institution_ids(user))
+
+
+def scope_covering(
+    *,
+    institution: Institution,
+    evaluation_type: str,
+    occupation: Occupation,
+    specialty_id: int | None,
+    level: int | None,
+    on: datetime.date,
+) -> Scope | None:
+    """The filed, unsuspended, in-date scope row that allows this evaluation, if any."""
+    scopes = Scope.objects.filter(
+        filing__institution=institution,
+        filing__state=Filing.State.FILED,
+        filing__valid_from__lte=on,
+        filing__valid_until__gte=on,
+        evaluation_type=evaluation_type,
+        occupation=occupation,
+    )
+    for scope in scopes:
+        if scope.covers(
+            evaluation_type=evaluation_type, occupation_id=occupation.id, specialty_id=specialty_id, level=level
+        ):
+            return scope
+    return None
+
+
+def person_by_document(document_type: str, number: str) -> Person | None:
+    """Exact look-up by the keyed hash of a canonical document number."""
+    return Person.objects.filter(document_hash=identity.document_hash(document_type, number)).first()

@@ -1,0 +1,113 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from registry import identity
+
+VALID = ["11010519491231002X", "440524188001010014", "34052419800101001X", "513101198201130014"]
+
+
+@pytest.mark.parametrize("number", VALID)
+def test_known_valid_resident_ids_are_accepted(number):
+    assert identity.parse_resident_id(number).number == number
+
+
+def test_pudong_number_issued_before_the_district_existed_is_accepted():
+    # FACTS.md: stdnum rejects 310115 for births before 1992; the registry must not.
+    number = identity.compose_resident_id("310115", datetime.date(1985, 6, 1), 123)
+    parsed = identity.parse_resident_id(number)
+    assert parsed.birth_date == datetime.date(1985, 6, 1)
+    assert parsed.sex == "M"  # 123 is odd
+
+
+def test_sex_is_the_parity_of_the_sequence_code():
+    assert identity.parse_resident_id(identity.compose_resident_id("310101", datetime.date(1990, 1, 1), 124)).sex == "F"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["１１０１０５１９４９１２３１００２ｘ", " 110105 1949 1231 002x ", "110105-19491231-002X"],
+)
+def test_spreadsheet_forms_are_normalised(raw):
+    assert identity.parse_resident_id(raw).number == "11010519491231002X"
+
+
+def test_legacy_fifteen_digit_number_is_converted():
+    eighteen = identity.compose_resident_id("310101", datetime.date(1965, 4, 3), 17)
+    fifteen = eighteen[:6] + eighteen[8:17]
+    assert identity.parse_resident_id(fifteen).number == eighteen
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("", "id_empty"),
+        ("11010519491231002", "id_length"),
+        ("110105194912310021", "id_checksum"),
+        ("11010519491331002X", "id_birth_date"),  # month 13
+        ("99010519491231002X", "id_area"),
+        ("1101051949123100AX", "id_format"),
+        ("3.10101199001011E+17", "id_excel_number"),
+        ("310101199001011234.0", "id_excel_number"),
+        ("11010528491231002X", "id_birth_date"),  # born in 2849
+    ],
+)
+def test_invalid_resident_ids_are_refused_with_a_specific_code(raw, code):
+    with pytest.raises(ValidationError) as caught:
+        identity.parse_resident_id(raw)
+    assert caught.value.code == code
+
+
+def test_error_messages_never_echo_the_number():
+    number = "110105194912310021"
+    with pytest.raises(ValidationError) as caught:
+        identity.parse_resident_id(number)
+    assert number not in " ".join(caught.value.messages)
+
+
+def test_other_document_types_are_checked_for_shape():
+    assert identity.validate_document_number("passport", " e1234567 ") == "E1234567"
+    with pytest.raises(ValidationError):
+        identity.validate_document_number("passport", "12")
+    with pytest.raises(ValidationError):
+        identity.validate_document_number("nonsense", "E1234567")
+
+
+def test_credit_code_check_character():
+    code = identity.compose_credit_code("91310115MA1G00001")
+    assert identity.validate_credit_code(code.lower()) == code
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    with pytest.raises(ValidationError) as caught:
+        identity.validate_credit_code(wrong)
+    assert caught.value.code == "uscc_checksum"
+    with pytest.raises(ValidationError) as caught:
+        identity.validate_credit_code("9131011")
+    assert caught.value.code == "uscc_length"
+    with pytest.raises(ValidationError) as caught:
+        identity.validate_credit_code("9131A115MA1G00001X")
+    assert caught.value.code == "uscc_format"
+
+
+@pytest.mark.parametrize("code", ["6-31-01-03", "4-04-05-05", "1-01-00-01"])
+def test_occupation_code_format_accepts_real_codes(code):
+    identity.validate_occupation_code(code)
+
+
+@pytest.mark.parametrize("code", ["6310103", "6-31-1-03", "9-31-01-03", "0-31-01-03", "6-31-01-03 ", "X-31-01-03"])
+def test_occupation_code_format_refuses(code):
+    with pytest.raises(ValidationError):
+        identity.validate_occupation_code(code)
+
+
+def test_masking_hides_the_middle():
+    assert identity.mask_document_number("11010519491231002X") == "110105********002X"
+    assert identity.mask_document_number("E1234567") == "E******7"
+
+
+def test_encryption_round_trip_and_keyed_hash():
+    token = identity.encrypt("11010519491231002X")
+    assert "11010519491231002X" not in token
+    assert identity.decrypt(token) == "11010519491231002X"
+    assert identity.document_hash("resident_id", "X") == identity.document_hash("resident_id", "X")
+    assert identity.document_hash("resident_id", "X") != identity.document_hash("passport", "X")
