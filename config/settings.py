@@ -189,6 +189,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "FilingStateEnum": "registry.models.Filing.State",
+        "SessionStateEnum": "certification.models.Session.State",
+        "ApplicationStateEnum": "certification.models.Application.State",
+    },
 }
 
 LOGIN_URL = "admin:login"

@@ -503,6 +503,7 @@ class WorkExperience(models.Model):
     employer = models.CharField(_("单位"), max_length=200, blank=True)
     started = models.DateField(_("起始"))
     ended = models.DateField(_("截止"), null=True, blank=True, help_text=_("空表示至今"))
+    apprenticeship = models.BooleanField(_("学徒"), default=False, help_text=_("学徒期；有截止日期即为期满"))
 
     class Meta:
         verbose_name = _("工作经历")
@@ -515,3 +516,24 @@ class WorkExperience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occupation.name} {self.started}–{self.ended or ''}"
+
+
+class PriorCertificate(models.Model):
+    """A certificate issued outside this registry (before it, or elsewhere), entered so that
+    eligibility can count it. Certificates issued here are certification.Certificate."""
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="prior_certificates", verbose_name=_("人员"))
+    evaluation_type = models.CharField(_("评价类型"), max_length=20, choices=EvaluationType.choices)
+    occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
+    level = models.PositiveSmallIntegerField(_("等级"), choices=Level.choices)
+    number = models.CharField(_("证书编号"), max_length=40)
+    issuer = models.CharField(_("发证机构"), max_length=200)
+    issued_on = models.DateField(_("发证日期"))
+
+    class Meta:
+        verbose_name = _("既有证书")
+        verbose_name_plural = _("既有证书")
+        constraints = [models.UniqueConstraint(fields=["person", "number"], name="prior_certificate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.occupation.name} {self.get_level_display()} {self.issued_on}"

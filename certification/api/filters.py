@@ -1,0 +1,51 @@
+import django_filters
+
+from registry.levels import Level
+
+from ..models import Application, Finding, Result, Session
+
+
+class SessionFilter(django_filters.FilterSet):
+    starts_after = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
+    starts_before = django_filters.DateFilter(field_name="starts_on", lookup_expr="lte")
+    occupation_code = django_filters.CharFilter(field_name="occupation__code")
+
+    class Meta:
+        model = Session
+        fields = ["state", "evaluation_type", "occupation", "occupation_code", "level", "institution"]
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    occupation = django_filters.NumberFilter(field_name="session__occupation")
+    level = django_filters.ChoiceFilter(field_name="session__level", choices=Level.choices)
+    institution = django_filters.NumberFilter(field_name="session__institution")
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = Application
+        fields = ["state", "pathway", "session", "occupation", "level", "institution"]
+
+
+class ResultFilter(django_filters.FilterSet):
+    session = django_filters.NumberFilter(field_name="application__session")
+    occupation = django_filters.NumberFilter(field_name="application__session__occupation")
+    level = django_filters.ChoiceFilter(field_name="application__session__level", choices=Level.choices)
+    institution = django_filters.NumberFilter(field_name="application__session__institution")
+    updated_after = django_filters.DateFilter(field_name="updated_at", lookup_expr="date__gte")
+    updated_before = django_filters.DateFilter(field_name="updated_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = Result
+        fields = ["outcome", "session", "occupation", "level", "institution"]
+
+
+class FindingFilter(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(field_name="cleared_at", lookup_expr="isnull")
+    institution = django_filters.NumberFilter(field_name="session__institution")
+    opened_after = django_filters.DateFilter(field_name="opened_at", lookup_expr="date__gte")
+    opened_before = django_filters.DateFilter(field_name="opened_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = Finding
+        fields = ["session", "open", "institution"]

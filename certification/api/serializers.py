@@ -1,0 +1,222 @@
+"""Output shapes, and the input shapes that a view turns into one service call."""
+
+from rest_framework import serializers
+
+from registry.identity import DocumentType
+from registry.levels import EvaluationType, Level
+
+from ..models import Application, Finding, Result, ResultCorrection, Session, SessionStaff
+
+
+class SessionOut(serializers.ModelSerializer):
+    institution_name = serializers.CharField(source="institution.name")
+    occupation_code = serializers.CharField(source="occupation.code")
+    occupation_name = serializers.CharField(source="occupation.name")
+    held = serializers.BooleanField(help_text="an open supervision finding holds issuance")
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "name",
+            "institution",
+            "institution_name",
+            "evaluation_type",
+            "occupation",
+            "occupation_code",
+            "occupation_name",
+            "specialty",
+            "level",
+            "starts_on",
+            "ends_on",
+            "site",
+            "rooms",
+            "state",
+            "submitted_at",
+            "publicity_ends_on",
+            "held",
+        ]
+
+
+class StaffOut(serializers.ModelSerializer):
+    name = serializers.CharField(source="assessor.person.name")
+
+    class Meta:
+        model = SessionStaff
+        fields = ["id", "assessor", "name", "role"]
+
+
+class SessionDetailOut(SessionOut):
+    staff = StaffOut(many=True, read_only=True)
+    staffing_shortfalls = serializers.ListField(child=serializers.CharField())
+
+    class Meta(SessionOut.Meta):
+        fields = [*SessionOut.Meta.fields, "staff", "staffing_shortfalls"]
+
+
+class SessionIn(serializers.Serializer):
+    institution = serializers.IntegerField()
+    evaluation_type = serializers.ChoiceField(EvaluationType.choices)
+    occupation = serializers.IntegerField()
+    specialty = serializers.IntegerField(required=False, allow_null=True)
+    level = serializers.ChoiceField(Level.choices, required=False, allow_null=True)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    site = serializers.CharField(max_length=200)
+    rooms = serializers.IntegerField(min_value=1, default=1)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class StaffIn(serializers.Serializer):
+    assessor = serializers.IntegerField()
+    role = serializers.ChoiceField(SessionStaff.Role.choices)
+
+
+class PersonOut(serializers.Serializer):
+    name = serializers.CharField()
+    document_type = serializers.CharField()
+    document_masked = serializers.CharField(help_text="the ID number, masked")
+
+
+class ApplicationOut(serializers.ModelSerializer):
+    person = PersonOut()
+    condition_code = serializers.CharField(source="condition.code", allow_null=True, default=None)
+    condition_text = serializers.CharField(source="condition.text", allow_null=True, default=None)
+    outcome = serializers.SerializerMethodField()
+    institution = serializers.IntegerField(source="session.institution_id")
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "session",
+            "institution",
+            "person",
+            "pathway",
+            "state",
+            "condition_code",
+            "condition_text",
+            "reason",
+            "evidence",
+            "decided_at",
+            "decision_note",
+            "created_at",
+            "outcome",
+        ]
+
+    def get_outcome(self, obj) -> str | None:
+        result = getattr(obj, "result", None)
+        return result.outcome if result else None
+
+
+class ApplicationIn(serializers.Serializer):
+    session = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    document_type = serializers.ChoiceField(DocumentType.choices, default=DocumentType.RESIDENT_ID)
+    document_number = serializers.CharField(max_length=40, write_only=True)
+    pathway = serializers.ChoiceField(Application.Pathway.choices, default=Application.Pathway.NORMAL)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BulkRowIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100, allow_blank=True)
+    document_type = serializers.CharField(required=False, allow_blank=True, default=DocumentType.RESIDENT_ID)
+    document_number = serializers.CharField(max_length=40, allow_blank=True)
+    pathway = serializers.CharField(required=False, allow_blank=True, default=Application.Pathway.NORMAL)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BulkIn(serializers.Serializer):
+    session = serializers.IntegerField()
+    rows = BulkRowIn(many=True, allow_empty=False, max_length=20000)
+
+
+class DecisionIn(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class CorrectionOut(serializers.ModelSerializer):
+    corrected_by = serializers.CharField(source="corrected_by.username")
+
+    class Meta:
+        model = ResultCorrection
+        fields = ["field", "old_value", "new_value", "reason", "corrected_by", "corrected_at"]
+
+
+class ResultOut(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="application_id")
+    session = serializers.IntegerField(source="application.session_id")
+    person = PersonOut(source="application.person")
+
+    class Meta:
+        model = Result
+        fields = [
+            "id",
+            "application",
+            "session",
+            "person",
+            "theory",
+            "practical",
+            "review",
+            "special_passed",
+            "outcome",
+            "updated_at",
+        ]
+
+
+class ResultDetailOut(ResultOut):
+    corrections = CorrectionOut(many=True, read_only=True)
+
+    class Meta(ResultOut.Meta):
+        fields = [*ResultOut.Meta.fields, "corrections"]
+
+
+SCORE = {"max_digits": 4, "decimal_places": 1, "min_value": 0, "max_value": 100, "required": False, "allow_null": True}
+
+
+class ScoresIn(serializers.Serializer):
+    theory = serializers.DecimalField(**SCORE)
+    practical = serializers.DecimalField(**SCORE)
+    review = serializers.DecimalField(**SCORE)
+    special_passed = serializers.BooleanField(required=False, allow_null=True)
+
+
+class CorrectionIn(serializers.Serializer):
+    field = serializers.ChoiceField(["theory", "practical", "review", "special_passed"])
+    value = serializers.JSONField(allow_null=True, help_text="the new score (0–100), or true/false for special_passed")
+    reason = serializers.CharField()
+
+
+class FindingOut(serializers.ModelSerializer):
+    supervisor_name = serializers.CharField(source="supervisor.person.name")
+    open = serializers.BooleanField(source="is_open")
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "session",
+            "supervisor",
+            "supervisor_name",
+            "text",
+            "opened_at",
+            "open",
+            "cleared_at",
+            "clearance",
+        ]
+
+
+class FindingIn(serializers.Serializer):
+    session = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class ClearanceIn(serializers.Serializer):
+    clearance = serializers.CharField()

@@ -1,0 +1,67 @@
+"""Applications (申报): a person's entry to a session, by one of the pathways of DOMAIN.md."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import EligibilityCondition, Person, User
+
+from .sessions import Session
+
+
+class Application(models.Model):
+    class Pathway(models.TextChoices):
+        NORMAL = "normal", _("正常申报")
+        EXCEPTIONAL = "exceptional", _("破格晋升")
+        DIRECT = "direct", _("直接认定")
+        COMPETITION = "competition", _("竞赛晋升")
+        SCHOOL_GROUP = "school_group", _("院校团体申报")
+
+    class State(models.TextChoices):
+        PENDING_APPROVAL = "pending_approval", _("待审批")
+        ENROLLED = "enrolled", _("已报名")
+        REJECTED = "rejected", _("审批未通过")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    session = models.ForeignKey(Session, models.PROTECT, related_name="applications", verbose_name=_("评价批次"))
+    person = models.ForeignKey(Person, models.PROTECT, related_name="applications", verbose_name=_("考生"))
+    pathway = models.CharField(_("申报途径"), max_length=20, choices=Pathway.choices, default=Pathway.NORMAL)
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.ENROLLED)
+    condition = models.ForeignKey(
+        EligibilityCondition, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("符合的申报条件")
+    )
+    reason = models.TextField(_("理由"), blank=True)
+    evidence = models.TextField(_("证明材料"), blank=True)
+    decided_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("审批人")
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+    created_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("报名人"))
+    created_at = models.DateTimeField(_("报名时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "id"]
+        verbose_name = _("申报")
+        verbose_name_plural = _("申报")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "person"], name="application_once_per_session"),
+            # Exceptional routes carry a reason and evidence.
+            models.CheckConstraint(
+                condition=Q(pathway__in=["normal", "school_group"]) | (~Q(reason="") & ~Q(evidence="")),
+                name="application_exceptional_has_reason_and_evidence",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["enrolled", "rejected"])
+                | Q(pathway__in=["normal", "school_group"])
+                | Q(decided_by__isnull=False),
+                name="application_exceptional_decided_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} → {self.session}"
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.pathway not in (self.Pathway.NORMAL, self.Pathway.SCHOOL_GROUP)

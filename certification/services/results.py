@@ -1,0 +1,142 @@
+"""Scores and outcomes. The outcome is computed from the scores (each required part at or
+above its pass mark), never typed; after submission a change is a correction with a reason."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from registry.errors import DomainError, Forbidden
+from registry.levels import EvaluationType, ExamPart
+from registry.models import User
+from registry.selectors import user_is_regulator
+
+from ..models import Application, Result, ResultCorrection, Session, SessionStaff
+from ..models.results import SCORE_PARTS
+from ..selectors import is_admin_of
+from .sessions import recusal_conflicts, required_parts
+
+UNSET = object()
+PART_LABELS = {ExamPart.THEORY: _("理论知识"), ExamPart.PRACTICAL: _("操作技能"), ExamPart.REVIEW: _("综合评审")}
+# Which session role records which part.
+ROLE_PARTS = {
+    SessionStaff.Role.ASSESSOR: {"theory", "practical", "special_passed"},
+    SessionStaff.Role.REVIEWER: {"review"},
+}
+
+
+def compute_outcome(result: Result, session: Session) -> str:
+    if session.evaluation_type == EvaluationType.SPECIAL_ABILITY:
+        if result.special_passed is None:
+            return Result.Outcome.PENDING
+        return Result.Outcome.PASSED if result.special_passed else Result.Outcome.FAILED
+    parts = required_parts(session)
+    scores = {part: getattr(result, part) for part in parts}
+    if any(score is not None and score < mark for part, mark in parts.items() for score in [scores[part]]):
+        return Result.Outcome.FAILED
+    if not parts or any(score is None for score in scores.values()):
+        return Result.Outcome.PENDING
+    return Result.Outcome.PASSED
+
+
+def _clean_score(field: str, value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        score = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise DomainError({field: _("分数“%(v)s”不是数字。") % {"v": value}}) from None
+    if not score.is_finite() or not Decimal(0) <= score <= Decimal(100):
+        raise DomainError({field: _("分数须在 0–100 之间，收到 %(v)s。") % {"v": value}})
+    if score != score.quantize(Decimal("0.1")):
+        raise DomainError({field: _("分数最多保留一位小数。")})
+    return score.quantize(Decimal("0.1"))
+
+
+def _clean_values(session: Session, values: dict) -> dict:
+    special = session.evaluation_type == EvaluationType.SPECIAL_ABILITY
+    parts = required_parts(session)
+    clean = {}
+    for field, value in values.items():
+        if field == "special_passed":
+            if not special:
+                raise DomainError({field: _("只有专项职业能力考核记录合格/不合格。")})
+            if value is not None and not isinstance(value, bool):
+                raise DomainError({field: _("专项考核结果须为合格或不合格。")})
+            clean[field] = value
+            continue
+        if special:
+            raise DomainError({field: _("专项职业能力考核不记分数，只记合格/不合格。")})
+        if field not in parts:
+            raise DomainError({field: _("本等级不考%(part)s。") % {"part": PART_LABELS[field]}})
+        clean[field] = _clean_score(field, value)
+    return clean
+
+
+@transaction.atomic
+def result_record(*, actor: User, application: Application, **values) -> Result:
+    """An assessor assigned to the session records scores (theory, practical, review or
+    special_passed) before the session is submitted."""
+    values = {k: v for k, v in values.items() if v is not UNSET}
+    unknown = set(values) - set(SCORE_PARTS) - {"special_passed"}
+    if unknown:
+        raise DomainError({sorted(unknown)[0]: _("未知的成绩项。")})
+    application = Application.objects.select_related("session__standard", "person").get(pk=application.pk)
+    session = application.session
+    roles = set(SessionStaff.objects.filter(session=session, assessor__user=actor).values_list("role", flat=True))
+    allowed = set().union(*(ROLE_PARTS.get(role, set()) for role in roles))
+    if not allowed:
+        raise Forbidden(_("只有指派到本批次的考评员可以录入成绩。"))
+    for field in values:
+        if field not in allowed:
+            raise Forbidden(_("您在本批次的职责不能录入%(part)s。") % {"part": PART_LABELS.get(field, field)})
+    if session.is_locked:
+        raise DomainError({"session": _("批次已提交，成绩已锁定；如需更正请走更正流程并写明理由。")})
+    if application.state != Application.State.ENROLLED:
+        raise DomainError(
+            {"application": _("该考生不在已报名状态（%(s)s）。") % {"s": application.get_state_display()}}
+        )
+    for staff in SessionStaff.objects.filter(session=session, assessor__user=actor).select_related("assessor"):
+        if recusal_conflicts(staff.assessor, {application.person_id}):
+            raise Forbidden(_("须回避：不能为本人或申报的关系人评分。"))
+    clean = _clean_values(session, values)
+    result = Result.objects.select_for_update().get(application=application)
+    for field, value in clean.items():
+        setattr(result, field, value)
+    result.outcome = compute_outcome(result, session)
+    result.recorded_by = actor
+    result.save()
+    return result
+
+
+@transaction.atomic
+def result_correct(*, actor: User, result: Result, field: str, value, reason: str) -> Result:
+    """Correct a locked result: a named user, a reason, the old and new values kept."""
+    result = Result.objects.select_for_update().select_related("application__session__standard").get(pk=result.pk)
+    session = result.application.session
+    if not (user_is_regulator(actor) or is_admin_of(actor, session.institution_id)):
+        raise Forbidden(_("只有本机构管理员或监管部门可以更正成绩。"))
+    if not session.is_locked:
+        raise DomainError({"session": _("批次尚未提交，请直接录入成绩。")})
+    if session.state == Session.State.ISSUED or hasattr(result, "certificate"):
+        raise DomainError({"session": _("证书已核发，成绩不能再更正；如有错误须撤销证书。")})
+    if not (reason or "").strip():
+        raise DomainError({"reason": _("更正成绩须写明理由。")})
+    if field not in (*SCORE_PARTS, "special_passed"):
+        raise DomainError({"field": _("未知的成绩项。")})
+    clean = _clean_values(session, {field: value})
+    old = getattr(result, field)
+    if old == clean[field]:
+        raise DomainError({"value": _("新值与原值相同。")})
+    ResultCorrection.objects.create(
+        result=result,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if clean[field] is None else str(clean[field]),
+        reason=reason.strip(),
+        corrected_by=actor,
+    )
+    setattr(result, field, clean[field])
+    result.outcome = compute_outcome(result, session)
+    result.save()
+    return result

@@ -1,0 +1,282 @@
+"""Sessions: planning inside the filed scope, staffing, submission, supervision holds."""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessors.models import Assessor, Relation
+from registry.errors import DomainError, Forbidden
+from registry.levels import EVALUATION_TYPES, EvaluationType, ExamPart
+from registry.models import Institution, Occupation, Specialty, StaffingRule, User
+from registry.selectors import scope_covering, user_is_regulator
+
+from ..models import Application, Finding, Result, Session, SessionStaff
+from ..selectors import is_admin_of, session_is_held
+
+STAFF_ROLE_FOR_RULE = {
+    StaffingRule.Role.INVIGILATOR: SessionStaff.Role.INVIGILATOR,
+    StaffingRule.Role.ASSESSOR: SessionStaff.Role.ASSESSOR,
+    StaffingRule.Role.REVIEWER: SessionStaff.Role.REVIEWER,
+}
+# Which kind of accredited person may take which role on a session.
+KINDS_FOR_ROLE = {
+    SessionStaff.Role.INVIGILATOR: {Assessor.Kind.INVIGILATOR, Assessor.Kind.ASSESSOR},
+    SessionStaff.Role.ASSESSOR: {Assessor.Kind.ASSESSOR},
+    SessionStaff.Role.REVIEWER: {Assessor.Kind.ASSESSOR},
+    SessionStaff.Role.INTERNAL_SUPERVISOR: {Assessor.Kind.INTERNAL_SUPERVISOR},
+    SessionStaff.Role.EXTERNAL_SUPERVISOR: {Assessor.Kind.EXTERNAL_SUPERVISOR},
+}
+
+
+def _require_admin(actor: User, institution_id: int, action: str) -> None:
+    if not is_admin_of(actor, institution_id):
+        raise Forbidden(_("只有本机构管理员可以%(action)s。") % {"action": action})
+
+
+@transaction.atomic
+def session_plan(
+    *,
+    actor: User,
+    institution: Institution,
+    evaluation_type: str,
+    occupation: Occupation,
+    level: int | None,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    site: str,
+    specialty: Specialty | None = None,
+    rooms: int = 1,
+    name: str = "",
+) -> Session:
+    """Plan a session; refused unless a filed, unsuspended, in-date scope covers it."""
+    _require_admin(actor, institution.id, _("计划评价批次"))
+    if evaluation_type not in EvaluationType.values:
+        raise DomainError({"evaluation_type": _("未知的评价类型。")})
+    has_levels = EVALUATION_TYPES[EvaluationType(evaluation_type)].has_levels
+    if has_levels and level is None:
+        raise DomainError({"level": _("请选择等级。")})
+    if not has_levels and level is not None:
+        raise DomainError({"level": _("专项职业能力考核不分等级。")})
+    if ends_on < starts_on:
+        raise DomainError({"ends_on": _("考核结束日期早于开始日期。")})
+    if rooms < 1:
+        raise DomainError({"rooms": _("考场数至少为 1。")})
+    if not (site or "").strip():
+        raise DomainError({"site": _("请填写考核地点。")})
+    if specialty is not None and specialty.occupation_id != occupation.id:
+        raise DomainError(
+            {"specialty": _("工种“%(s)s”不属于职业“%(o)s”。") % {"s": specialty.name, "o": occupation.name}}
+        )
+    standard = occupation.standards.filter(is_current=True).first()
+    if standard is None:
+        raise DomainError({"occupation": _("%(o)s 没有现行职业标准。") % {"o": occupation.name}})
+    if has_levels and level not in standard.levels:
+        raise DomainError({"level": _("%(o)s 的现行标准未设置该等级。") % {"o": occupation.name}})
+    specialty_id = specialty.id if specialty else None
+    scope = None
+    for day in (starts_on, ends_on):
+        scope = scope_covering(
+            institution=institution,
+            evaluation_type=evaluation_type,
+            occupation=occupation,
+            specialty_id=specialty_id,
+            level=level,
+            on=day,
+        )
+        if scope is None:
+            raise DomainError(
+                {
+                    "scope": _("%(day)s 本机构没有覆盖该职业、等级的有效备案（须已备案、未被暂停且在有效期内）。")
+                    % {"day": day}
+                }
+            )
+    return Session.objects.create(
+        institution=institution,
+        scope=scope,
+        standard=standard,
+        evaluation_type=evaluation_type,
+        occupation=occupation,
+        specialty=specialty,
+        level=level,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        site=site.strip(),
+        rooms=rooms,
+        name=name,
+        created_by=actor,
+    )
+
+
+def _candidate_person_ids(session: Session) -> set[int]:
+    return set(
+        session.applications.exclude(state__in=[Application.State.REJECTED, Application.State.WITHDRAWN]).values_list(
+            "person_id", flat=True
+        )
+    )
+
+
+def recusal_conflicts(assessor: Assessor, person_ids: set[int]) -> set[int]:
+    """Which of `person_ids` `assessor` may not assess: themselves and declared relations."""
+    related = set(Relation.objects.filter(assessor__person=assessor.person).values_list("person_id", flat=True))
+    return person_ids & (related | {assessor.person_id})
+
+
+@transaction.atomic
+def session_staff_assign(*, actor: User, session: Session, assessor: Assessor, role: str) -> SessionStaff:
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if role not in SessionStaff.Role.values:
+        raise DomainError({"role": _("未知的职责。")})
+    if role == SessionStaff.Role.EXTERNAL_SUPERVISOR:
+        if not user_is_regulator(actor):
+            raise Forbidden(_("外督由监管部门指派。"))
+    else:
+        _require_admin(actor, session.institution_id, _("指派批次人员"))
+        if assessor.institution_id != session.institution_id:
+            raise DomainError({"assessor": _("只能指派本机构的考评、监考和督导人员。")})
+    if session.is_locked:
+        raise DomainError({"session": _("批次已提交，不能再调整人员。")})
+    if assessor.kind not in KINDS_FOR_ROLE[role]:
+        raise DomainError(
+            {
+                "role": _("%(name)s 是%(kind)s，不能担任%(role)s。")
+                % {
+                    "name": assessor.person.name,
+                    "kind": assessor.get_kind_display(),
+                    "role": SessionStaff.Role(role).label,
+                }
+            }
+        )
+    if not assessor.active or not (
+        assessor.valid_from <= session.starts_on and session.ends_on <= assessor.valid_until
+    ):
+        raise DomainError({"assessor": _("%(name)s 不在聘期内或已停聘。") % {"name": assessor.person.name}})
+    if SessionStaff.objects.filter(session=session, assessor=assessor, role=role).exists():
+        raise DomainError(
+            {
+                "assessor": _("%(name)s 已是本批次的%(role)s。")
+                % {"name": assessor.person.name, "role": SessionStaff.Role(role).label}
+            }
+        )
+    if role in (SessionStaff.Role.ASSESSOR, SessionStaff.Role.REVIEWER) and recusal_conflicts(
+        assessor, _candidate_person_ids(session)
+    ):
+        raise DomainError(
+            {"assessor": _("%(name)s 须回避：本批次考生中有本人或其申报的关系人。") % {"name": assessor.person.name}}
+        )
+    return SessionStaff.objects.create(session=session, assessor=assessor, role=role, assigned_by=actor)
+
+
+def required_parts(session: Session) -> dict[str, int]:
+    """{part: pass mark} that the session's level requires (rows of the standard)."""
+    if session.evaluation_type == EvaluationType.SPECIAL_ABILITY:
+        return {ExamPart.PRACTICAL: 0}  # pass/fail
+    return dict(session.standard.exam_parts.filter(level=session.level).values_list("part", "pass_mark"))
+
+
+def session_staffing_shortfalls(session: Session) -> list[str]:
+    """What the session's staff lack against the standard's ratios (empty: staffed)."""
+    candidates = session.applications.filter(state=Application.State.ENROLLED).count()
+    counts: dict[str, int] = {}
+    for role in session.staff.values_list("role", flat=True):
+        counts[role] = counts.get(role, 0) + 1
+    shortfalls = []
+    parts = set(required_parts(session))
+    for rule in session.standard.staffing_rules.all():
+        if rule.part not in parts:
+            continue
+        role = STAFF_ROLE_FOR_RULE[rule.role]
+        have, need = counts.get(role, 0), rule.required(candidates=candidates, rooms=session.rooms)
+        if have < need:
+            shortfalls.append(
+                _("%(part)s需%(role)s至少 %(need)d 人（%(n)d 名考生、%(rooms)d 个考场），现有 %(have)d 人")
+                % {
+                    "part": rule.get_part_display(),
+                    "role": rule.get_role_display(),
+                    "need": need,
+                    "n": candidates,
+                    "rooms": session.rooms,
+                    "have": have,
+                }
+            )
+        elif rule.odd and have % 2 == 0:
+            shortfalls.append(
+                _("%(part)s的%(role)s人数须为奇数，现有 %(have)d 人")
+                % {"part": rule.get_part_display(), "role": rule.get_role_display(), "have": have}
+            )
+    return shortfalls
+
+
+def add_working_days(day: datetime.date, days: int) -> datetime.date:
+    while days > 0:
+        day += datetime.timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+@transaction.atomic
+def session_submit(*, actor: User, session: Session) -> Session:
+    """Lock the results and start their publicity; refused with every reason that blocks it."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    _require_admin(actor, session.institution_id, _("提交发证"))
+    if session.state != Session.State.PLANNED:
+        raise DomainError({"session": _("批次状态为“%(s)s”，不能提交。") % {"s": session.get_state_display()}})
+    problems = []
+    if session_is_held(session):
+        problems.append(_("督导员提出的问题尚未由监管部门解除，批次被暂停发证。"))
+    if session.applications.filter(state=Application.State.PENDING_APPROVAL).exists():
+        problems.append(_("尚有待审批的破格、直接认定或竞赛晋升申报。"))
+    enrolled = session.applications.filter(state=Application.State.ENROLLED)
+    if not enrolled.exists():
+        problems.append(_("批次没有已报名的考生。"))
+    pending = Result.objects.filter(application__in=enrolled, outcome=Result.Outcome.PENDING)
+    if pending.exists():
+        names = "、".join(pending.values_list("application__person__name", flat=True)[:10])
+        problems.append(_("%(n)d 名考生成绩未录入完整：%(names)s") % {"n": pending.count(), "names": names})
+    problems += session_staffing_shortfalls(session)
+    if problems:
+        raise DomainError({"session": problems})
+    session.state = Session.State.SUBMITTED
+    session.submitted_at = timezone.now()
+    session.submitted_by = actor
+    session.publicity_ends_on = add_working_days(timezone.localdate(), settings.PUBLICITY_WORKING_DAYS)
+    session.save(update_fields=["state", "submitted_at", "submitted_by", "publicity_ends_on"])
+    return session
+
+
+@transaction.atomic
+def finding_open(*, actor: User, session: Session, text: str) -> Finding:
+    """A supervisor attached to the session files a finding; it holds the session."""
+    assignment = (
+        SessionStaff.objects.filter(
+            session=session,
+            assessor__user=actor,
+            role__in=[SessionStaff.Role.INTERNAL_SUPERVISOR, SessionStaff.Role.EXTERNAL_SUPERVISOR],
+        )
+        .select_related("assessor")
+        .first()
+    )
+    if assignment is None:
+        raise Forbidden(_("只有派驻本批次的质量督导员可以提出督导发现。"))
+    if not (text or "").strip():
+        raise DomainError({"text": _("请写明督导发现的问题。")})
+    return Finding.objects.create(session=session, supervisor=assignment.assessor, text=text.strip())
+
+
+@transaction.atomic
+def finding_clear(*, actor: User, finding: Finding, clearance: str) -> Finding:
+    if not user_is_regulator(actor):
+        raise Forbidden(_("只有监管部门可以解除督导发现。"))
+    finding = Finding.objects.select_for_update().get(pk=finding.pk)
+    if not finding.is_open:
+        raise DomainError(
+            {"finding": _("该督导发现已于 %(at)s 解除。") % {"at": timezone.localtime(finding.cleared_at).date()}}
+        )
+    if not (clearance or "").strip():
+        raise DomainError({"clearance": _("请填写解除说明。")})
+    finding.cleared_at, finding.cleared_by, finding.clearance = timezone.now(), actor, clearance.strip()
+    finding.save(update_fields=["cleared_at", "cleared_by", "clearance"])
+    return finding

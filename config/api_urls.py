@@ -1,0 +1,20 @@
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from certification.api.views import ApplicationViewSet, FindingViewSet, ResultViewSet, SessionViewSet
+from registry.api.views import FilingViewSet, InstitutionViewSet, OccupationViewSet
+
+router = DefaultRouter()
+router.register("occupations", OccupationViewSet, basename="occupation")
+router.register("institutions", InstitutionViewSet, basename="institution")
+router.register("filings", FilingViewSet, basename="filing")
+router.register("sessions", SessionViewSet, basename="session")
+router.register("applications", ApplicationViewSet, basename="application")
+router.register("results", ResultViewSet, basename="result")
+router.register("findings", FindingViewSet, basename="finding")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,126 @@
+"""Read-mostly API of the registry: occupations, institutions, filings."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from registry import services
+from registry.models import Filing, Institution, Occupation, Scope
+from registry.selectors import institutions_visible_to, user_institution_ids, user_is_regulator
+
+from . import ERROR_RESPONSES
+
+
+class OccupationOut(serializers.ModelSerializer):
+    levels = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Occupation
+        fields = [
+            "id",
+            "code",
+            "code_2015",
+            "name",
+            "in_qualification_catalogue",
+            "urgent_from",
+            "urgent_until",
+            "levels",
+        ]
+
+    def get_levels(self, obj) -> list[int]:
+        current = [s for s in obj.standards.all() if s.is_current]
+        return sorted(current[0].levels) if current else []
+
+
+class OccupationFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    code = django_filters.CharFilter(lookup_expr="startswith")
+
+    class Meta:
+        model = Occupation
+        fields = ["code", "name", "in_qualification_catalogue"]
+
+
+class OccupationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The occupation catalogue (国家职业分类大典), readable by every signed-in user."""
+
+    serializer_class = OccupationOut
+    filterset_class = OccupationFilter
+    queryset = Occupation.objects.prefetch_related("standards").order_by("code")
+
+
+class InstitutionOut(serializers.ModelSerializer):
+    class Meta:
+        model = Institution
+        fields = ["id", "kind", "name", "credit_code", "district", "jurisdiction", "national_code", "site_code"]
+
+
+class InstitutionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = InstitutionOut
+    filterset_fields = ["kind", "district"]
+
+    def get_queryset(self):
+        return institutions_visible_to(self.request.user).order_by("name")
+
+
+class ScopeOut(serializers.ModelSerializer):
+    occupation_code = serializers.CharField(source="occupation.code")
+    occupation_name = serializers.CharField(source="occupation.name")
+
+    class Meta:
+        model = Scope
+        fields = ["evaluation_type", "occupation", "occupation_code", "occupation_name", "specialty", "levels"]
+
+
+class FilingOut(serializers.ModelSerializer):
+    scopes = ScopeOut(many=True, read_only=True)
+    institution_name = serializers.CharField(source="institution.name")
+
+    class Meta:
+        model = Filing
+        fields = ["id", "institution", "institution_name", "state", "valid_from", "valid_until", "scopes"]
+
+
+class FilingFilter(django_filters.FilterSet):
+    valid_on = django_filters.DateFilter(method="filter_valid_on", label="in its window on this date")
+
+    class Meta:
+        model = Filing
+        fields = ["state", "institution"]
+
+    def filter_valid_on(self, queryset, name, value):
+        return queryset.filter(valid_from__lte=value, valid_until__gte=value)
+
+
+class FilingViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = FilingOut
+    filterset_class = FilingFilter
+
+    def get_queryset(self):
+        qs = Filing.objects.select_related("institution").prefetch_related("scopes__occupation")
+        user = self.request.user
+        if not user_is_regulator(user):
+            qs = qs.filter(institution_id__in=user_institution_ids(user))
+        return qs.order_by("institution__name", "-valid_from")
+
+    @extend_schema(
+        request=inline_serializer(
+            "FilingTransitionIn",
+            {"to_state": serializers.ChoiceField(Filing.State.choices), "reason": serializers.CharField()},
+        ),
+        responses={200: FilingOut, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the filing to another state (regulator; the institution may withdraw), with a reason."""
+        filing = self.get_object()
+        data = request.data
+        services.filing_transition(
+            filing=filing,
+            to_state=str(data.get("to_state", "")),
+            actor=request.user,
+            reason=str(data.get("reason", "")),
+        )
+        return Response(FilingOut(self.get_queryset().get(pk=filing.pk)).data, status=status.HTTP_200_OK)

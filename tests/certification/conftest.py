@@ -1,0 +1,113 @@
+"""A small world for the certification tests: the real catalogue rows of two occupations,
+two institutions (A and B) filed for them, their staff, and a planned session at A."""
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+
+from assessors.models import Assessor
+from certification import services
+from certification.models import Session
+from registry.catalogue import DEFAULT_CATALOGUE, catalogue_load
+from registry.levels import EvaluationType, Level
+from registry.models import Institution, Occupation, Role, User
+from tests import factories
+
+D = datetime.date
+TODAY = D(2026, 6, 1)
+
+
+def load_occupations(*codes):
+    import json
+
+    data = json.loads(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    data["occupations"] = [row for row in data["occupations"] if row["code"] in codes]
+    catalogue_load(data)
+    return [Occupation.objects.get(code=code) for code in codes]
+
+
+@dataclass
+class World:
+    electrician: Occupation
+    a: Institution
+    b: Institution
+    regulator: User
+    admin_a: User
+    admin_b: User
+    assessors_a: list
+    invigilators_a: list
+    internal_supervisor: Assessor
+    external_supervisor: Assessor
+    assessor_b: Assessor
+    session: Session
+
+    def plan(self, level=Level.GRADE_5, institution=None, admin=None, **kwargs) -> Session:
+        return services.session_plan(
+            actor=admin or self.admin_a,
+            institution=institution or self.a,
+            evaluation_type=EvaluationType.SKILL_LEVEL,
+            occupation=self.electrician,
+            level=level,
+            starts_on=TODAY,
+            ends_on=TODAY,
+            site="浦东新区 实训基地",
+            **kwargs,
+        )
+
+    def staff(self, session: Session, assessors=3, invigilators=2):
+        for assessor in self.assessors_a[:assessors]:
+            services.session_staff_assign(actor=self.admin_a, session=session, assessor=assessor, role="assessor")
+        for invigilator in self.invigilators_a[:invigilators]:
+            services.session_staff_assign(actor=self.admin_a, session=session, assessor=invigilator, role="invigilator")
+
+
+@pytest.fixture
+def world(db) -> World:
+    (electrician,) = load_occupations("6-31-01-03")
+    centre = factories.CentreFactory()
+    regulator = factories.member(centre, Role.REGULATOR)
+    a, b = factories.InstitutionFactory(name="机构A"), factories.InstitutionFactory(name="机构B")
+    for institution in (a, b):
+        factories.ScopeFactory(filing__institution=institution, occupation=electrician, levels=[1, 2, 3, 4, 5])
+    admin_a, admin_b = factories.member(a), factories.member(b)
+    world = World(
+        electrician=electrician,
+        a=a,
+        b=b,
+        regulator=regulator,
+        admin_a=admin_a,
+        admin_b=admin_b,
+        assessors_a=[factories.assessor(a) for _ in range(5)],
+        invigilators_a=[factories.assessor(a, Assessor.Kind.INVIGILATOR) for _ in range(3)],
+        internal_supervisor=factories.assessor(a, Assessor.Kind.INTERNAL_SUPERVISOR),
+        external_supervisor=factories.assessor(centre, Assessor.Kind.EXTERNAL_SUPERVISOR),
+        assessor_b=factories.assessor(b),
+        session=None,
+    )
+    world.session = world.plan()
+    return world
+
+
+def worked(person, occupation, years: float, until=TODAY, apprenticeship=False):
+    from registry.models import WorkExperience
+
+    return WorkExperience.objects.create(
+        person=person,
+        occupation=occupation,
+        started=until - datetime.timedelta(days=int(years * 365.25) + 1),
+        ended=until,
+        apprenticeship=apprenticeship,
+    )
+
+
+def enrol(world: World, session=None, name="考生", years=2.0, **kwargs):
+    """Enrol a new person who meets 五级 condition 5-1 (one year in the occupation)."""
+    from registry.services import person_register
+
+    number = factories.resident_id()
+    person = person_register(document_type="resident_id", document_number=number, name=name)
+    worked(person, world.electrician, years)
+    return services.application_enrol(
+        actor=world.admin_a, session=session or world.session, name=name, document_number=number, on=TODAY, **kwargs
+    )
