@@ -84,7 +84,8 @@ def _check_proportion_cap(session: Session) -> None:
         raise DomainError(
             {
                 "pathway": _(
-                    "本单位 %(year)d 年普通申报高技能等级名额为 %(allowed)d 人（比例上限 %(cap)s × 职工 %(staff)d 人），已用 %(taken)d 人。"
+                    "本单位 %(year)d 年普通申报高技能等级名额为 %(allowed)d 人"
+                    "（比例上限 %(cap)s × 职工 %(staff)d 人），已用 %(taken)d 人。"
                 )
                 % {
                     "year": session.starts_on.year,
