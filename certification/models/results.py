@@ -40,6 +40,7 @@ class Result(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
+        ordering = ["application_id"]
         verbose_name = _("成绩")
         verbose_name_plural = _("成绩")
         constraints = [

@@ -87,19 +87,19 @@ def result_record(*, actor: User, application: Application, **values) -> Result:
     allowed = set().union(*(ROLE_PARTS.get(role, set()) for role in roles))
     if not allowed:
         raise Forbidden(_("只有指派到本批次的考评员可以录入成绩。"))
-    for field in values:
-        if field not in allowed:
-            raise Forbidden(_("您在本批次的职责不能录入%(part)s。") % {"part": PART_LABELS.get(field, field)})
     if session.is_locked:
         raise DomainError({"session": _("批次已提交，成绩已锁定；如需更正请走更正流程并写明理由。")})
     if application.state != Application.State.ENROLLED:
         raise DomainError(
             {"application": _("该考生不在已报名状态（%(s)s）。") % {"s": application.get_state_display()}}
         )
+    clean = _clean_values(session, values)
+    for field in clean:
+        if field not in allowed:
+            raise Forbidden(_("您在本批次的职责不能录入%(part)s。") % {"part": PART_LABELS.get(field, field)})
     for staff in SessionStaff.objects.filter(session=session, assessor__user=actor).select_related("assessor"):
         if recusal_conflicts(staff.assessor, {application.person_id}):
             raise Forbidden(_("须回避：不能为本人或申报的关系人评分。"))
-    clean = _clean_values(session, values)
     result = Result.objects.select_for_update().get(application=application)
     for field, value in clean.items():
         setattr(result, field, value)
