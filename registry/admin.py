@@ -15,6 +15,7 @@ from .models import (
     Membership,
     Occupation,
     Person,
+    PriorCertificate,
     Scope,
     Specialty,
     StaffingRule,
@@ -183,6 +184,12 @@ class EducationInline(admin.TabularInline):
     raw_id_fields = ["related_occupation"]
 
 
+class PriorCertificateInline(admin.TabularInline):
+    model = PriorCertificate
+    extra = 0
+    raw_id_fields = ["occupation"]
+
+
 class WorkExperienceInline(admin.TabularInline):
     model = WorkExperience
     extra = 0
@@ -199,7 +206,7 @@ class PersonAdmin(admin.ModelAdmin):
     readonly_fields = ["document_masked", "sex", "birth_date"]
     fields = ["document_type", "document_masked", "name", "sex", "birth_date", "user"]
     raw_id_fields = ["user"]
-    inlines = [EducationInline, WorkExperienceInline]
+    inlines = [EducationInline, WorkExperienceInline, PriorCertificateInline]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

@@ -84,3 +84,8 @@ def _inline_management():
 def test_health_and_home(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert "技能等级认证登记系统" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("model", ["session", "application", "result", "finding"])
+def test_certification_admin_pages_render(demo, admin_client, model):
+    assert admin_client.get(reverse(f"admin:certification_{model}_changelist")).status_code == 200
