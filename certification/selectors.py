@@ -7,12 +7,12 @@ Who sees what (DOMAIN.md, "Who uses it"):
 - a worker: their own applications and results.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from registry.models import User
 from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regulator
 
-from .models import Application, Finding, Result, Session, SessionStaff
+from .models import Application, Certificate, Finding, IssuanceBatch, Result, Session, SessionStaff
 
 
 def sessions_for(user: User) -> QuerySet[Session]:
@@ -69,3 +69,30 @@ def is_admin_of(user: User, institution_id: int) -> bool:
 
 def session_is_held(session: Session) -> bool:
     return session.findings.filter(cleared_at__isnull=True).exists()
+
+
+def batches_for(user: User) -> QuerySet[IssuanceBatch]:
+    qs = IssuanceBatch.objects.select_related("institution", "created_by")
+    if user_is_regulator(user):
+        return qs
+    return qs.filter(institution_id__in=user_institution_ids(user, ADMIN_ROLES))
+
+
+def certificates_for(user: User) -> QuerySet[Certificate]:
+    """The regulator: all; an institution's admins: what it issued; a worker: their own."""
+    qs = Certificate.objects.select_related("person", "institution", "occupation")
+    if not user.is_authenticated:
+        return qs.none()
+    if user_is_regulator(user):
+        return qs
+    return qs.filter(Q(institution_id__in=user_institution_ids(user, ADMIN_ROLES)) | Q(person__user=user))
+
+
+def batch_progress(batch: IssuanceBatch) -> dict:
+    totals = batch.chunks.aggregate(issued=Sum("issued"), failed=Sum("failed"))
+    return {"issued": totals["issued"] or 0, "failed": totals["failed"] or 0, "total": batch.total}
+
+
+def person_certificates(person) -> QuerySet[Certificate]:
+    """The lifelong record's certificates: every certificate issued here to the person."""
+    return Certificate.objects.filter(person=person).select_related("institution", "occupation").order_by("-issued_on")

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from certification.api.issuance_views import BatchViewSet, CertificateViewSet, verify
 from certification.api.views import ApplicationViewSet, FindingViewSet, ResultViewSet, SessionViewSet
 from registry.api.views import FilingViewSet, InstitutionViewSet, OccupationViewSet
 
@@ -13,8 +14,11 @@ router.register("sessions", SessionViewSet, basename="session")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("results", ResultViewSet, basename="result")
 router.register("findings", FindingViewSet, basename="finding")
+router.register("batches", BatchViewSet, basename="batch")
+router.register("certificates", CertificateViewSet, basename="certificate")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("verify/", verify, name="api-verify"),
     path("", include(router.urls)),
 ]

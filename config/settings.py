@@ -193,6 +193,8 @@ SPECTACULAR_SETTINGS = {
         "FilingStateEnum": "registry.models.Filing.State",
         "SessionStateEnum": "certification.models.Session.State",
         "ApplicationStateEnum": "certification.models.Application.State",
+        "BatchStateEnum": "certification.models.IssuanceBatch.State",
+        "ArchiveStateEnum": "certification.models.BatchArchive.State",
     },
 }
 
@@ -217,3 +219,14 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Issuance ---
+ISSUANCE_CHUNK_SIZE = int(os.environ.get("ISSUANCE_CHUNK_SIZE", "1000"))
+# Fault injection for the killed-worker test: a chunk sleeps this long before it commits.
+ISSUANCE_TEST_DELAY_SECONDS = float(os.environ.get("ISSUANCE_TEST_DELAY_SECONDS", "0"))
+
+# --- Public verification ---
+# (requests, seconds): per client address, and per ID number asked about.
+VERIFY_RATE_LIMIT = (int(os.environ.get("VERIFY_RATE_LIMIT", "20")), 60)
+VERIFY_RATE_LIMIT_PER_ID = (int(os.environ.get("VERIFY_RATE_LIMIT_PER_ID", "10")), 3600)
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", PRODUCTION)

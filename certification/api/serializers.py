@@ -5,7 +5,17 @@ from rest_framework import serializers
 from registry.identity import DocumentType
 from registry.levels import EvaluationType, Level
 
-from ..models import Application, Finding, Result, ResultCorrection, Session, SessionStaff
+from ..models import (
+    Application,
+    BatchArchive,
+    Certificate,
+    Finding,
+    IssuanceBatch,
+    Result,
+    ResultCorrection,
+    Session,
+    SessionStaff,
+)
 
 
 class SessionOut(serializers.ModelSerializer):
@@ -220,3 +230,115 @@ class FindingIn(serializers.Serializer):
 
 class ClearanceIn(serializers.Serializer):
     clearance = serializers.CharField()
+
+
+class BatchIn(serializers.Serializer):
+    sessions = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=500)
+    issue_date = serializers.DateField(required=False)
+
+
+class BatchFailureOut(serializers.Serializer):
+    result = serializers.IntegerField(source="result_id")
+    reason = serializers.CharField()
+
+
+class BatchOut(serializers.ModelSerializer):
+    institution_name = serializers.CharField(source="institution.name")
+    issued = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+    class Meta:
+        model = IssuanceBatch
+        fields = [
+            "id",
+            "institution",
+            "institution_name",
+            "issue_date",
+            "state",
+            "total",
+            "issued",
+            "failed",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class BatchDetailOut(BatchOut):
+    failures = BatchFailureOut(many=True, source="first_failures")
+    sessions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta(BatchOut.Meta):
+        fields = [*BatchOut.Meta.fields, "sessions", "failures"]
+
+
+class ArchiveOut(serializers.ModelSerializer):
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BatchArchive
+        fields = ["id", "batch", "state", "done", "total", "created_at", "download"]
+
+    def get_download(self, obj) -> str | None:
+        return f"/api/batches/{obj.batch_id}/archives/{obj.pk}/download/" if obj.state == "done" else None
+
+
+class CertificateOut(serializers.ModelSerializer):
+    holder_name = serializers.CharField(source="person.name")
+    holder_document = serializers.CharField(source="person.document_masked")
+    occupation_code = serializers.CharField(source="occupation.code")
+    occupation_name = serializers.CharField(source="occupation.name")
+    institution_name = serializers.CharField(source="institution.name")
+    status = serializers.SerializerMethodField()
+    verification_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "id",
+            "number",
+            "evaluation_type",
+            "level",
+            "holder_name",
+            "holder_document",
+            "occupation",
+            "occupation_code",
+            "occupation_name",
+            "institution",
+            "institution_name",
+            "issued_on",
+            "status",
+            "revoked_at",
+            "revocation_reason",
+            "reported_at",
+            "batch",
+            "verification_url",
+        ]
+
+    def get_status(self, obj) -> str:
+        return "revoked" if obj.is_revoked else "valid"
+
+    def get_verification_url(self, obj) -> str:
+        from django.conf import settings
+
+        return f"{settings.PUBLIC_BASE_URL}/v/{obj.verification_code}"
+
+
+class VerifyIn(serializers.Serializer):
+    number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    document_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    code = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+class VerifyOut(serializers.Serializer):
+    found = serializers.BooleanField()
+    number = serializers.CharField(required=False)
+    holder_name = serializers.CharField(required=False)
+    holder_document = serializers.CharField(required=False)
+    occupation = serializers.CharField(required=False)
+    level = serializers.CharField(required=False, allow_null=True)
+    institution = serializers.CharField(required=False)
+    issued_on = serializers.DateField(required=False)
+    status = serializers.CharField(required=False)
+    revoked_on = serializers.DateField(required=False, allow_null=True)
+    signature_valid = serializers.BooleanField(required=False)

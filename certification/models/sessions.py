@@ -36,6 +36,15 @@ class Session(models.Model):
         User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("提交人")
     )
     publicity_ends_on = models.DateField(_("公示截止"), null=True, blank=True)
+    batch = models.ForeignKey(
+        "certification.IssuanceBatch",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name=_("发证批次"),
+        help_text=_("a session is issued by one batch only"),
+    )
     created_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("创建人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

@@ -14,7 +14,7 @@ from registry.selectors import user_is_regulator
 from registry.services import person_register
 
 from .. import eligibility
-from ..models import Application, Result, Session
+from ..models import Application, Certificate, Result, Session
 from ..selectors import is_admin_of
 
 P = Application.Pathway
@@ -56,7 +56,10 @@ def _check_eligibility(session: Session, person: Person, on: datetime.date):
                 % {"std": session.standard, "level": Level(session.level).label}
             }
         )
-    facts = eligibility.person_facts(person, session.occupation_id, on)
+    issued_here = Certificate.objects.filter(
+        person=person, occupation_id=session.occupation_id, revoked_at__isnull=True, level__isnull=False
+    ).values_list("level", "issued_on")
+    facts = eligibility.person_facts(person, session.occupation_id, on, certificates=list(issued_here))
     verdict = eligibility.evaluate(conditions, facts)
     if not verdict.eligible:
         raise DomainError({"condition": [verdict.explain()]})

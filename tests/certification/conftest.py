@@ -9,6 +9,7 @@ import pytest
 from assessors.models import Assessor
 from certification import services
 from certification.models import Session
+from certification.services import issuance
 from registry.catalogue import DEFAULT_CATALOGUE, catalogue_load
 from registry.levels import EvaluationType, Level
 from registry.models import Institution, Occupation, Role, User
@@ -111,3 +112,34 @@ def enrol(world: World, session=None, name="考生", years=2.0, **kwargs):
     return services.application_enrol(
         actor=world.admin_a, session=session or world.session, name=name, document_number=number, on=TODAY, **kwargs
     )
+
+
+ISSUE_DAY = TODAY + datetime.timedelta(days=30)
+
+
+def ready_session(world, n=3, session=None, failing=0):
+    """A submitted session with `n` passed and `failing` failed candidates, publicity over."""
+    session = session or world.session
+    world.staff(session)
+    for i in range(n + failing):
+        application = enrol(world, session=session, name=f"考生{session.pk}-{i}")
+        score = 80 if i < n else 40
+        services.result_record(actor=world.assessors_a[0].user, application=application, theory=score, practical=80)
+    services.session_submit(actor=world.admin_a, session=session)
+    Session.objects.filter(pk=session.pk).update(publicity_ends_on=ISSUE_DAY - datetime.timedelta(days=1))
+    session.refresh_from_db()
+    return session
+
+
+def issue(world, sessions, actor=None, day=None, capture=None):
+    day = day or ISSUE_DAY
+    with capture(execute=True):
+        return issuance.batch_create(actor=actor or world.admin_a, sessions=sessions, issue_date=day)
+
+
+@pytest.fixture
+def run(world, django_capture_on_commit_callbacks):
+    def _run(sessions, **kwargs):
+        return issue(world, sessions, capture=django_capture_on_commit_callbacks, **kwargs)
+
+    return _run

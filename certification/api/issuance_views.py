@@ -1,0 +1,208 @@
+"""API of issuance and certificates: batches with progress, ZIP archives, certificates with
+their PDF and verifiable credential, revocation, and public verification."""
+
+import json
+
+from django.db.models import Prefetch, Sum
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from registry.api import ERROR_RESPONSES
+from registry.levels import Level
+
+from .. import pdf, selectors, signing
+from ..models import BatchArchive, BatchFailure, Certificate, IssuanceBatch
+from ..services import archives, certificates, issuance
+from ..throttle import verification_allowed
+from . import serializers as s
+
+
+def _data(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class BatchFilter(filters.FilterSet):
+    created_after = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = IssuanceBatch
+        fields = ["state", "institution", "issue_date"]
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.BatchOut(many=True), 400: ERROR_RESPONSES[400]}),
+    retrieve=extend_schema(responses={200: s.BatchDetailOut, 404: ERROR_RESPONSES[404]}),
+)
+class BatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """发证批次: created from submitted sessions, processed by Celery in chunks."""
+
+    queryset = IssuanceBatch.objects.none()
+    filterset_class = BatchFilter
+
+    def get_queryset(self):
+        qs = selectors.batches_for(self.request.user).annotate(
+            issued=Sum("chunks__issued"), failed=Sum("chunks__failed")
+        )
+        if self.action != "list":
+            qs = qs.prefetch_related(
+                "sessions",
+                Prefetch(
+                    "failures", queryset=BatchFailure.objects.order_by("result_id")[:200], to_attr="first_failures"
+                ),
+            )
+        return qs
+
+    def get_serializer_class(self):
+        return s.BatchOut if self.action == "list" else s.BatchDetailOut
+
+    def _out(self, pk):
+        batch = self.get_queryset().get(pk=pk)
+        batch.issued, batch.failed = batch.issued or 0, batch.failed or 0
+        return s.BatchDetailOut(batch).data
+
+    def retrieve(self, request, pk=None):
+        self.get_object()
+        return Response(self._out(pk))
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        for row in response.data["results"]:
+            row["issued"], row["failed"] = row["issued"] or 0, row["failed"] or 0
+        return response
+
+    @extend_schema(request=s.BatchIn, responses={201: s.BatchDetailOut, **ERROR_RESPONSES})
+    def create(self, request):
+        """Submit sessions for issuance (all-or-nothing checks: submitted, unheld, publicity over,
+        filing in force on the issue date, not already issued)."""
+        data = _data(s.BatchIn, request)
+        visible = selectors.sessions_for(request.user)
+        sessions = list(visible.filter(pk__in=data["sessions"]))
+        missing = set(data["sessions"]) - {session.pk for session in sessions}
+        if missing:
+            return Response(
+                {"sessions": [f"评价批次 {sorted(missing)} 不存在或无权访问。"]}, status=status.HTTP_404_NOT_FOUND
+            )
+        batch = issuance.batch_create(actor=request.user, sessions=sessions, issue_date=data.get("issue_date"))
+        return Response(self._out(batch.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: s.ArchiveOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        """Start building a ZIP of the batch's PDFs; poll the returned archive for progress."""
+        archive = archives.archive_create(actor=request.user, batch=self.get_object())
+        return Response(s.ArchiveOut(archive).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.ArchiveOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["get"], url_path=r"archives/(?P<archive_id>\d+)")
+    def archive_status(self, request, pk=None, archive_id=None):
+        archive = get_object_or_404(BatchArchive, pk=archive_id, batch=self.get_object())
+        return Response(s.ArchiveOut(archive).data)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERROR_RESPONSES})
+    @action(detail=True, methods=["get"], url_path=r"archives/(?P<archive_id>\d+)/download")
+    def archive_download(self, request, pk=None, archive_id=None):
+        archive = get_object_or_404(BatchArchive, pk=archive_id, batch=self.get_object(), state=BatchArchive.State.DONE)
+        return FileResponse(open(archive.path, "rb"), as_attachment=True, filename=f"batch-{pk}.zip")
+
+
+class CertificateFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=[("valid", "valid"), ("revoked", "revoked")], method="filter_status")
+    level = filters.ChoiceFilter(choices=Level.choices)
+    issued_after = filters.DateFilter(field_name="issued_on", lookup_expr="gte")
+    issued_before = filters.DateFilter(field_name="issued_on", lookup_expr="lte")
+    reported = filters.BooleanFilter(field_name="reported_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Certificate
+        fields = ["number", "institution", "occupation", "level", "evaluation_type", "batch", "status"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(revoked_at__isnull=(value == "valid"))
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.CertificateOut(many=True), 400: ERROR_RESPONSES[400]}),
+    retrieve=extend_schema(responses={200: s.CertificateOut, 404: ERROR_RESPONSES[404]}),
+)
+class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
+    """证书: the regulator sees all, an institution what it issued, a worker their own."""
+
+    queryset = Certificate.objects.none()
+    serializer_class = s.CertificateOut
+    filterset_class = CertificateFilter
+
+    def get_queryset(self):
+        return selectors.certificates_for(self.request.user)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: ERROR_RESPONSES[404]})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        certificate = self.get_object()
+        response = HttpResponse(pdf.certificate_pdf(certificate), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{certificate.number}.pdf"'
+        return response
+
+    @extend_schema(responses={(200, "application/vc+ld+json"): OpenApiTypes.OBJECT, 404: ERROR_RESPONSES[404]})
+    @action(detail=True, methods=["get"])
+    def credential(self, request, pk=None):
+        """The W3C Verifiable Credential 2.0 (Open Badges 3.0) with its eddsa-jcs-2022 proof."""
+        certificate = self.get_object()
+        document = signing.secured(certificate.credential, certificate.proof_created, certificate.proof_value)
+        response = HttpResponse(
+            json.dumps(document, ensure_ascii=False, indent=2), content_type="application/vc+ld+json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{certificate.number}.json"'
+        return response
+
+    @extend_schema(request=s.ReasonIn, responses={200: s.CertificateOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        data = _data(s.ReasonIn, request)
+        certificates.certificate_revoke(actor=request.user, certificate=self.get_object(), reason=data["reason"])
+        return Response(s.CertificateOut(self.get_queryset().get(pk=pk)).data)
+
+
+@extend_schema(
+    request=s.VerifyIn,
+    responses={
+        200: s.VerifyOut,
+        400: ERROR_RESPONSES[400],
+        429: OpenApiResponse(description="Too many verification requests from this client."),
+    },
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def verify(request):
+    """Public verification: name + ID number + certificate number (all must match), or the QR
+    link's code. POST only, so that no ID number ever appears in a URL or an access log."""
+    data = _data(s.VerifyIn, request)
+    if not verification_allowed(request, data.get("document_number")):
+        return Response({"detail": "查询过于频繁，请稍后再试。"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    if data.get("code"):
+        row = certificates.certificate_by_code(data["code"])
+    else:
+        row = certificates.certificate_by_query(
+            number=data.get("number", ""), name=data.get("name", ""), document_number=data.get("document_number", "")
+        )
+    summary = certificates.verification_summary(row)
+    return Response(s.VerifyOut(summary).data if summary["found"] else summary)
+
+
+def public_key(request):
+    """The registry's public key (controller document with a Multikey and a JWK)."""
+    return JsonResponse(signing.key_document(), json_dumps_params={"ensure_ascii": False})
+
+
+def status_list(request):
+    return JsonResponse(certificates.status_list_credential(), json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,84 @@
+"""Certificates: numbered once, signed, verifiable, revocable; and the serial counters."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from registry.levels import EvaluationType, Level
+from registry.models import Institution, Occupation, Person, User
+
+from .issuance import IssuanceBatch
+from .results import Result
+
+
+class Series(models.TextChoices):
+    """Each evaluation type numbers in its own series (DOMAIN.md: certificates)."""
+
+    SKILL_LEVEL = "skill_level", _("职业技能等级证书")
+    QUALIFICATION = "qualification", _("职业资格证书")
+    SPECIAL_ABILITY = "special_ability", _("专项职业能力证书")
+
+
+class SerialCounter(models.Model):
+    """The next serial of one series at one institution site, year and level. Issuance locks
+    the row (SELECT … FOR UPDATE) for the length of a chunk's transaction: serials are then
+    gapless and never duplicated, whatever runs at the same time, because a rolled-back chunk
+    never advanced the counter. A PostgreSQL sequence would be faster but leaves gaps on
+    rollback and needs one sequence per (site, year, level)."""
+
+    series = models.CharField(max_length=20, choices=Series.choices)
+    institution = models.ForeignKey(Institution, models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    level = models.PositiveSmallIntegerField(help_text="ladder order; 0 for special ability")
+    next_serial = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "institution", "year", "level"], name="serial_counter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.institution_id} {self.year} L{self.level}: next {self.next_serial}"
+
+
+class Certificate(models.Model):
+    result = models.OneToOneField(Result, models.PROTECT, related_name="certificate", verbose_name=_("成绩"))
+    batch = models.ForeignKey(IssuanceBatch, models.PROTECT, related_name="certificates", verbose_name=_("发证批次"))
+    person = models.ForeignKey(Person, models.PROTECT, related_name="certificates", verbose_name=_("持证人"))
+    institution = models.ForeignKey(
+        Institution, models.PROTECT, related_name="certificates", verbose_name=_("评价机构")
+    )
+    evaluation_type = models.CharField(_("评价类型"), max_length=20, choices=EvaluationType.choices)
+    occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
+    level = models.PositiveSmallIntegerField(_("等级"), choices=Level.choices, null=True, blank=True)
+    number = models.CharField(_("证书编号"), max_length=22, unique=True)
+    issued_on = models.DateField(_("发证日期"))
+    verification_code = models.CharField(_("查验码"), max_length=32, unique=True)
+    credential = models.TextField(_("凭证（规范化 JSON）"), help_text=_("the signed document, byte for byte"))
+    proof_created = models.CharField(max_length=32)
+    proof_value = models.CharField(max_length=120)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("撤销人")
+    )
+    revocation_reason = models.TextField(_("撤销理由"), blank=True)
+    reported_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_on", "number"]
+        verbose_name = _("证书")
+        verbose_name_plural = _("证书")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | (Q(revoked_by__isnull=False) & ~Q(revocation_reason="")),
+                name="certificate_revocation_recorded",
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "occupation"]), models.Index(fields=["batch"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

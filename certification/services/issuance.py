@@ -1,0 +1,350 @@
+"""Issuance: submitted sessions become a batch; Celery tasks issue its chunks.
+
+Exactly once, enforced in the database: Certificate.result is unique, a session belongs to one
+batch (Session.batch), and a chunk is issued in one transaction that locks the chunk row and its
+serial counter, re-reads which of its results already have a certificate, and marks the chunk
+done before it commits. A retried or redelivered chunk therefore creates nothing, and a chunk
+killed before commit leaves nothing behind (its serials were never taken).
+"""
+
+import datetime
+import hashlib
+import itertools
+import secrets
+import time
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry.errors import DomainError, Forbidden
+from registry.levels import EVALUATION_TYPES, EvaluationType, Level
+from registry.models import User
+from registry.selectors import scope_covering, user_is_regulator
+
+from .. import numbering, signing
+from ..models import (
+    Application,
+    BatchChunk,
+    BatchFailure,
+    Certificate,
+    IssuanceBatch,
+    Result,
+    SerialCounter,
+    Series,
+    Session,
+)
+from ..selectors import is_admin_of
+
+CERTIFICATE_COLUMNS = [
+    "id",
+    "result_id",
+    "batch_id",
+    "person_id",
+    "institution_id",
+    "evaluation_type",
+    "occupation_id",
+    "level",
+    "number",
+    "issued_on",
+    "verification_code",
+    "credential",
+    "proof_created",
+    "proof_value",
+    "revocation_reason",
+]
+
+
+def _session_problems(session: Session, issue_date: datetime.date) -> list[str]:
+    label = f"{session}"
+    if session.state == Session.State.ISSUED or session.batch_id:
+        return [_("%(s)s：已在发证批次 #%(b)s 中，不能重复发证。") % {"s": label, "b": session.batch_id}]
+    if session.state != Session.State.SUBMITTED:
+        return [_("%(s)s：尚未提交发证（当前：%(st)s）。") % {"s": label, "st": session.get_state_display()}]
+    problems = []
+    if session.findings.filter(cleared_at__isnull=True).exists():
+        problems.append(_("%(s)s：有未解除的督导发现，暂停发证。") % {"s": label})
+    if session.publicity_ends_on and session.publicity_ends_on >= issue_date:
+        problems.append(
+            _("%(s)s：成绩公示至 %(d)s，公示期满后方可发证。") % {"s": label, "d": session.publicity_ends_on}
+        )
+    if _scope_problem(session, issue_date):
+        problems.append(f"{label}：{_scope_problem(session, issue_date)}")
+    if not session.institution.site_code:
+        problems.append(_("%(s)s：机构尚未分配站点序列码，无法编号。") % {"s": label})
+    return problems
+
+
+def _scope_problem(session: Session, issue_date: datetime.date) -> str | None:
+    scope = scope_covering(
+        institution=session.institution,
+        evaluation_type=session.evaluation_type,
+        occupation=session.occupation,
+        specialty_id=session.specialty_id,
+        level=session.level,
+        on=issue_date,
+    )
+    if scope is None:
+        return _("发证日 %(d)s 机构备案不在有效状态或范围不含该职业等级。") % {"d": issue_date}
+    return None
+
+
+@transaction.atomic
+def batch_create(*, actor: User, sessions: list[Session], issue_date: datetime.date | None = None) -> IssuanceBatch:
+    """Submit sessions (one session, or a school's cohort) for issuance as one batch."""
+    issue_date = issue_date or timezone.localdate()
+    if not sessions:
+        raise DomainError({"sessions": _("请选择要发证的评价批次。")})
+    # Locking the sessions serialises two submissions of the same session: the second sees batch set.
+    locked = list(
+        Session.objects.select_for_update(of=("self",))
+        .filter(pk__in=[s.pk for s in sessions])
+        .select_related("institution", "occupation")
+        .order_by("pk")
+    )
+    institutions = {s.institution_id for s in locked}
+    if len(institutions) != 1:
+        raise DomainError({"sessions": _("一个发证批次只能包含同一机构的评价批次。")})
+    institution = locked[0].institution
+    for session in locked:
+        if EVALUATION_TYPES[EvaluationType(session.evaluation_type)].issued_by_institution:
+            allowed = is_admin_of(actor, institution.id)
+        else:
+            allowed = user_is_regulator(actor)  # DOMAIN.md: qualification and special ability: the regulator issues
+        if not allowed:
+            raise Forbidden(_("您无权为“%(s)s”发证。") % {"s": session})
+    problems = list(itertools.chain.from_iterable(_session_problems(s, issue_date) for s in locked))
+    if problems:
+        raise DomainError({"sessions": problems})
+    rows = list(
+        Result.objects.filter(
+            application__session__in=locked,
+            application__state=Application.State.ENROLLED,
+            outcome=Result.Outcome.PASSED,
+            certificate__isnull=True,
+        )
+        .order_by("application__session__evaluation_type", "application__session__level", "id")
+        .values_list("id", "application__session__evaluation_type", "application__session__level")
+    )
+    batch = IssuanceBatch.objects.create(
+        institution=institution, issue_date=issue_date, total=len(rows), created_by=actor
+    )
+    chunks, index = [], 0
+    # Chunks share one serial counter each, so chunks of different counters run in parallel.
+    for _key, group in itertools.groupby(rows, key=lambda row: (row[1], row[2])):
+        ids = [row[0] for row in group]
+        for start in range(0, len(ids), settings.ISSUANCE_CHUNK_SIZE):
+            chunks.append(
+                BatchChunk(batch=batch, index=index, result_ids=ids[start : start + settings.ISSUANCE_CHUNK_SIZE])
+            )
+            index += 1
+    BatchChunk.objects.bulk_create(chunks)
+    Session.objects.filter(pk__in=[s.pk for s in locked]).update(batch=batch)
+    if not chunks:
+        _finish(batch)
+    else:
+        transaction.on_commit(lambda: dispatch(batch.pk))
+    return batch
+
+
+def dispatch(batch_id: int) -> None:
+    from ..tasks import issue_chunk
+
+    for chunk_id in BatchChunk.objects.filter(batch_id=batch_id, state=BatchChunk.State.PENDING).values_list(
+        "id", flat=True
+    ):
+        issue_chunk.delay(chunk_id)
+
+
+def _lock_counter(series: str, institution_id: int, year: int, level: int) -> SerialCounter:
+    SerialCounter.objects.get_or_create(series=series, institution_id=institution_id, year=year, level=level)
+    return SerialCounter.objects.select_for_update().get(
+        series=series, institution_id=institution_id, year=year, level=level
+    )
+
+
+def _allocate_ids(count: int) -> list[int]:
+    """Certificate ids before insertion: they are the status-list indexes inside the signed
+    credential. PostgreSQL: from the identity sequence (no lock). SQLite: the write lock
+    taken by the counter update serialises writers, so max(id) is safe."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('certification_certificate', 'id')) FROM generate_series(1, %s)",
+                [count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    start = (Certificate.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+    return list(range(start, start + count))
+
+
+def _insert(rows: list[dict]) -> None:
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:
+            columns = ", ".join(CERTIFICATE_COLUMNS)
+            with cursor.copy(f"COPY certification_certificate ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in CERTIFICATE_COLUMNS])
+    else:
+        Certificate.objects.bulk_create([Certificate(**row) for row in rows])
+
+
+def credential_document(*, number, person, number_plain, institution, session, issued_on, status_index) -> dict:
+    base = settings.PUBLIC_BASE_URL
+    level = f" {Level(session.level).label}" if session.level is not None else ""
+    salt = secrets.token_hex(8)
+    id_hash = hashlib.sha256((number_plain + salt).encode()).hexdigest()
+    return {
+        "@context": signing.CONTEXT,
+        "id": f"{base}/credentials/{number}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": f"{base}/issuers/{institution.credit_code}", "type": ["Profile"], "name": institution.name},
+        "validFrom": f"{issued_on.isoformat()}T00:00:00+08:00",
+        "name": str(Series(session.evaluation_type).label),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": person.name},
+                {
+                    "type": "IdentityObject",
+                    "identityType": "identifier",
+                    "hashed": True,
+                    "identityHash": f"sha256${id_hash}",
+                    "salt": salt,
+                },
+            ],
+            "achievement": {
+                "id": f"{base}/achievements/{session.occupation.code}/{session.level or 0}",
+                "type": ["Achievement"],
+                "achievementType": "Certificate",
+                "humanCode": number,
+                "name": f"{session.occupation.name}{level}",
+                "criteria": {"narrative": f"{session.get_evaluation_type_display()}：{session.occupation.code}{level}"},
+            },
+        },
+        "credentialStatus": {
+            "id": f"{base}/status/1#{status_index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(status_index),
+            "statusListCredential": f"{base}/status/1",
+        },
+    }
+
+
+def chunk_issue(*, chunk_id: int) -> BatchChunk:
+    with transaction.atomic():
+        chunk = BatchChunk.objects.select_for_update().select_related("batch__institution").get(pk=chunk_id)
+        if chunk.state == BatchChunk.State.DONE:
+            return chunk
+        batch = chunk.batch
+        results = list(
+            Result.objects.filter(id__in=chunk.result_ids)
+            .select_related(
+                "application__person", "application__session__occupation", "application__session__institution"
+            )
+            .order_by("id")
+        )
+        already = set(Certificate.objects.filter(result_id__in=chunk.result_ids).values_list("result_id", flat=True))
+        session_reason: dict[int, str | None] = {}
+        to_issue, failures = [], []
+        for result in results:
+            if result.id in already:
+                continue
+            session = result.application.session
+            if session.id not in session_reason:
+                held = session.findings.filter(cleared_at__isnull=True).exists()
+                session_reason[session.id] = (
+                    _("批次有未解除的督导发现") if held else _scope_problem(session, batch.issue_date)
+                )
+            reason = session_reason[session.id]
+            if reason is None and result.outcome != Result.Outcome.PASSED:
+                reason = _("成绩已不合格（提交后更正）")
+            if reason is None and result.application.state != Application.State.ENROLLED:
+                reason = _("申报已撤回")
+            if reason:
+                failures.append(BatchFailure(batch=batch, result=result, reason=reason))
+            else:
+                to_issue.append(result)
+        issued = _issue(batch, to_issue, failures) if to_issue else 0
+        BatchFailure.objects.bulk_create(failures, ignore_conflicts=True)
+        delay = settings.ISSUANCE_TEST_DELAY_SECONDS  # fault injection for the killed-worker test only
+        if delay:
+            time.sleep(delay)
+        chunk.state, chunk.issued, chunk.failed = BatchChunk.State.DONE, issued, len(failures)
+        chunk.attempts += 1
+        chunk.save(update_fields=["state", "issued", "failed", "attempts"])
+        _finish(batch)
+    return chunk
+
+
+def _issue(batch: IssuanceBatch, results: list[Result], failures: list[BatchFailure]) -> int:
+    """Number, sign and insert certificates for `results` (one serial counter); returns how many."""
+    session = results[0].application.session
+    institution = session.institution
+    series = Series(session.evaluation_type)
+    year = batch.issue_date.year
+    counter = _lock_counter(series, institution.id, year, session.level or 0)
+    first = counter.next_serial
+    if first + len(results) - 1 > numbering.MAX_SERIAL:
+        reason = _("该站点本年度本等级证书序列号已用尽")
+        failures.extend(BatchFailure(batch=batch, result=r, reason=reason) for r in results)
+        return 0
+    counter.next_serial = first + len(results)
+    counter.save(update_fields=["next_serial"])
+    ids = _allocate_ids(len(results))
+    prefix = numbering.number_prefix(series, institution, year, session.level)
+    created = timezone.now().astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    config_hash = signing.config_digest(created)
+    rows = []
+    for offset, (result, certificate_id) in enumerate(zip(results, ids, strict=True)):
+        application = result.application
+        number = numbering.format_number(prefix, first + offset)
+        document = credential_document(
+            number=number,
+            person=application.person,
+            number_plain=application.person.document_number,
+            institution=institution,
+            session=application.session,
+            issued_on=batch.issue_date,
+            status_index=certificate_id,
+        )
+        text = signing.canonical(document)
+        rows.append(
+            {
+                "id": certificate_id,
+                "result_id": result.id,
+                "batch_id": batch.id,
+                "person_id": application.person_id,
+                "institution_id": institution.id,
+                "evaluation_type": session.evaluation_type,
+                "occupation_id": session.occupation_id,
+                "level": session.level,
+                "number": number,
+                "issued_on": batch.issue_date,
+                "verification_code": secrets.token_urlsafe(16),
+                "credential": text,
+                "proof_created": created,
+                "proof_value": signing.sign(text, config_hash),
+                "revocation_reason": "",
+            }
+        )
+    _insert(rows)
+    return len(rows)
+
+
+def _finish(batch: IssuanceBatch) -> None:
+    batch = IssuanceBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.state == IssuanceBatch.State.DONE:
+        return
+    if batch.chunks.filter(state=BatchChunk.State.PENDING).exists():
+        if batch.state == IssuanceBatch.State.QUEUED:
+            batch.state = IssuanceBatch.State.RUNNING
+            batch.save(update_fields=["state"])
+        return
+    batch.state, batch.finished_at = IssuanceBatch.State.DONE, timezone.now()
+    batch.save(update_fields=["state", "finished_at"])
+    Session.objects.filter(batch=batch).update(state=Session.State.ISSUED)

@@ -1,0 +1,50 @@
+"""Rate limits for public verification: per client and per ID number (DOMAIN.md: resist
+enumeration), counted in the cache (Redis in production), shared by the API and the page."""
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+log = logging.getLogger("certification.verification")
+
+
+def client_ip(request) -> str:
+    # Behind the proxy the first X-Forwarded-For address is the client's (set by our own proxy).
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return (
+        forwarded.split(",")[0].strip()
+        if forwarded and settings.TRUST_X_FORWARDED_FOR
+        else request.META.get("REMOTE_ADDR", "")
+    )
+
+
+def _hit(key: str, limit: int, window: int) -> bool:
+    """Count one hit in the current window; False once `limit` is exceeded."""
+    bucket = f"throttle:{key}:{int(time.time()) // window}"
+    if cache.add(bucket, 1, window + 5):
+        return True
+    try:
+        return cache.incr(bucket) <= limit
+    except ValueError:  # expired between add and incr
+        cache.add(bucket, 1, window + 5)
+        return True
+
+
+def verification_allowed(request, id_number: str | None = None) -> bool:
+    """One check per request; logs the refusals so the regulator can see sweeps."""
+    ip = client_ip(request)
+    limit, window = settings.VERIFY_RATE_LIMIT
+    if not _hit(f"verify:ip:{ip}", limit, window):
+        log.warning("verification rate limit hit by client %s", ip)
+        return False
+    if id_number:
+        # The ID number itself never reaches the cache or the log: only a digest of it.
+        digest = hashlib.sha256(f"{settings.ID_HASH_KEY}:{id_number}".encode()).hexdigest()[:24]
+        per_id_limit, per_id_window = settings.VERIFY_RATE_LIMIT_PER_ID
+        if not _hit(f"verify:id:{digest}", per_id_limit, per_id_window):
+            log.warning("verification rate limit hit for one ID number (digest %s) from %s", digest, ip)
+            return False
+    return True

@@ -1,0 +1,50 @@
+"""Public pages: certificate verification by form and by QR link."""
+
+from django import forms
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from registry.errors import DomainError
+
+from .services import certificates
+from .throttle import verification_allowed
+
+
+class VerifyForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=100)
+    document_number = forms.CharField(label=_("身份证号码"), max_length=40)
+    number = forms.CharField(label=_("证书编号"), max_length=40)
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    """By name + ID number + certificate number, POSTed so the ID number never enters a URL.
+    Every miss, whichever input was wrong, gets the same answer."""
+    form = VerifyForm(request.POST or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        if not verification_allowed(request, form.cleaned_data["document_number"]):
+            context["limited"] = True
+            return render(request, "certification/verify.html", context, status=429)
+        try:
+            row = certificates.certificate_by_query(**form.cleaned_data)
+        except DomainError as error:  # malformed input: say which field (this reveals nothing stored)
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+            return render(request, "certification/verify.html", context, status=400)
+        context["summary"] = certificates.verification_summary(row)
+    return render(request, "certification/verify.html", context)
+
+
+def verify_code(request, code: str):
+    """The QR link: an unguessable code."""
+    if not verification_allowed(request):
+        return render(request, "certification/verify.html", {"limited": True, "by_code": True}, status=429)
+    try:
+        row = certificates.certificate_by_code(code)
+    except DomainError:
+        return render(request, "certification/verify.html", {"bad_code": True, "by_code": True}, status=400)
+    status = 200 if row else 404
+    context = {"summary": certificates.verification_summary(row), "by_code": True}
+    return render(request, "certification/verify.html", context, status=status)

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Verify a certificate's verifiable credential offline (eddsa-jcs-2022, Ed25519).
+
+    python verify_credential.py CERTIFICATE.json REGISTRY-KEY.json [STATUS-LIST.json]
+
+CERTIFICATE.json: the credential downloaded from the registry (/api/certificates/{id}/credential/).
+REGISTRY-KEY.json: the key published at https://<registry>/.well-known/registry-key.json.
+STATUS-LIST.json (optional): https://<registry>/status/1, to check revocation.
+Needs only the `cryptography` package. Exit code 0: valid; 1: invalid or revoked.
+"""
+
+import base64
+import gzip
+import hashlib
+import json
+import sys
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def b58decode(text: str) -> bytes:
+    number = 0
+    for char in text:
+        number = number * 58 + ALPHABET.index(char)
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + raw
+
+
+def canonical(value) -> bytes:  # RFC 8785 for documents without floats or non-BMP keys
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def public_key(key_document: dict, method_id: str) -> Ed25519PublicKey:
+    for method in key_document["verificationMethod"]:
+        if method["id"] == method_id:
+            raw = b58decode(method["publicKeyMultibase"][1:])
+            assert raw[:2] == b"\xed\x01", "not an Ed25519 Multikey"
+            return Ed25519PublicKey.from_public_bytes(raw[2:])
+    raise SystemExit(f"key {method_id} not in the key document")
+
+
+def verify(credential: dict, key_document: dict) -> bool:
+    document = dict(credential)
+    proof = dict(document.pop("proof"))
+    signature = b58decode(proof.pop("proofValue")[1:])
+    assert proof["cryptosuite"] == "eddsa-jcs-2022"
+    config = {"@context": document["@context"], **proof}
+    digest = hashlib.sha256(canonical(config)).digest() + hashlib.sha256(canonical(document)).digest()
+    try:
+        public_key(key_document, proof["verificationMethod"]).verify(signature, digest)
+        return True
+    except InvalidSignature:
+        return False
+
+
+def revoked(credential: dict, status_list: dict) -> bool:
+    index = int(credential["credentialStatus"]["statusListIndex"])
+    encoded = status_list["credentialSubject"]["encodedList"][1:]
+    bits = gzip.decompress(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+def main(argv: list[str]) -> int:
+    credential, key_document = (json.load(open(path, encoding="utf-8")) for path in argv[1:3])
+    if not verify(credential, key_document):
+        print("INVALID: the signature does not match the content")
+        return 1
+    if len(argv) > 3:
+        status_list = json.load(open(argv[3], encoding="utf-8"))
+        if not verify(status_list, key_document):
+            print("INVALID: the status list's signature does not match")
+            return 1
+        if revoked(credential, status_list):
+            print("REVOKED")
+            return 1
+    print(
+        f"VALID: {credential['credentialSubject']['achievement']['humanCode']} {credential['credentialSubject']['achievement']['name']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,246 @@
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from certification import pdf, signing
+from certification.models import BatchArchive, Certificate
+from certification.services import archives, certificates
+from registry.errors import DomainError, Forbidden
+
+from .conftest import ready_session
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def issued(world, run):
+    run([ready_session(world, n=2)])
+    return world, list(Certificate.objects.select_related("person", "institution", "occupation").order_by("number"))
+
+
+def api(user=None):
+    client = APIClient()
+    if user:
+        client.force_authenticate(user)
+    return client
+
+
+# --- revocation ---
+
+
+def test_regulator_revokes_with_a_reason(issued):
+    world, (certificate, other) = issued
+    with pytest.raises(DomainError):
+        certificates.certificate_revoke(actor=world.regulator, certificate=certificate, reason=" ")
+    certificates.certificate_revoke(actor=world.regulator, certificate=certificate, reason="考试作弊，经查实")
+    certificate.refresh_from_db()
+    assert certificate.is_revoked and certificate.revoked_by == world.regulator
+    with pytest.raises(DomainError) as caught:
+        certificates.certificate_revoke(actor=world.regulator, certificate=certificate, reason="again")
+    assert "已于" in str(caught.value)
+    other.refresh_from_db()
+    assert not other.is_revoked
+
+
+def test_issuing_institution_may_revoke_but_not_another(issued):
+    world, (certificate, _) = issued
+    with pytest.raises(Forbidden):
+        certificates.certificate_revoke(actor=world.admin_b, certificate=certificate, reason="x")
+    with pytest.raises(Forbidden):
+        certificates.certificate_revoke(actor=world.assessors_a[0].user, certificate=certificate, reason="x")
+    certificates.certificate_revoke(actor=world.admin_a, certificate=certificate, reason="录入错误")
+    certificate.refresh_from_db()
+    assert certificate.is_revoked
+
+
+def test_status_list_marks_revoked_certificates_and_is_signed(issued, client):
+    world, (certificate, other) = issued
+    certificates.certificate_revoke(actor=world.regulator, certificate=certificate, reason="撤销")
+    from django.core.cache import cache
+
+    cache.clear()
+    status_list = client.get("/status/1").json()
+    assert signing.verify(status_list)
+    assert certificates.is_revoked_in_list(status_list, certificate.pk)
+    assert not certificates.is_revoked_in_list(status_list, other.pk)
+
+
+# --- verification ---
+
+
+def verify(payload):
+    return api().post("/api/verify/", payload, format="json")
+
+
+def test_verify_by_name_id_and_number(issued):
+    world, (certificate, _) = issued
+    body = verify(
+        {
+            "name": certificate.person.name,
+            "document_number": certificate.person.document_number,
+            "number": certificate.number,
+        }
+    ).json()
+    assert body["found"] and body["status"] == "valid" and body["signature_valid"]
+    assert body["holder_document"] == certificate.person.document_masked
+    assert certificate.person.document_number not in json.dumps(body)
+
+
+def test_every_miss_gets_the_same_answer(issued):
+    world, (certificate, other) = issued
+    person = certificate.person
+    misses = [
+        {"name": "别人", "document_number": person.document_number, "number": certificate.number},
+        {"name": person.name, "document_number": other.person.document_number, "number": certificate.number},
+        {"name": person.name, "document_number": person.document_number, "number": other.number},
+        {"name": person.name, "document_number": person.document_number, "number": certificate.number[:-1] + "9"},
+    ]
+    answers = {verify(m).content for m in misses}
+    assert answers == {b'{"found":false}'}
+
+
+@pytest.mark.parametrize("number", ["S0000", "X000031000123263000017", "s00003100012326300001a"])
+def test_malformed_number_is_a_400_with_the_field(issued, number):
+    world, (certificate, _) = issued
+    response = verify({"name": "x", "document_number": certificate.person.document_number, "number": number})
+    assert response.status_code == 400 and "number" in response.json()
+
+
+def test_malformed_code_is_a_400(issued):
+    assert verify({"code": "short"}).status_code == 400
+    assert api().get("/v/short").status_code == 400
+
+
+def test_verify_by_qr_code_page_shows_status_and_revocation(issued, client):
+    world, (certificate, _) = issued
+    page = client.get(f"/v/{certificate.verification_code}").content.decode()
+    assert certificate.number in page and "证书有效" in page and certificate.person.document_masked in page
+    assert certificate.person.document_number not in page
+    certificates.certificate_revoke(actor=world.regulator, certificate=certificate, reason="撤销")
+    page = client.get(f"/v/{certificate.verification_code}").content.decode()
+    assert "撤销" in page
+    assert client.get("/v/" + "A" * 22).status_code == 404
+
+
+def test_verification_is_rate_limited_per_client(issued, settings):
+    settings.VERIFY_RATE_LIMIT = (3, 60)
+    world, (certificate, _) = issued
+    codes = [verify({"code": certificate.verification_code}).status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_verification_is_rate_limited_per_id_number(issued, settings):
+    settings.VERIFY_RATE_LIMIT_PER_ID = (2, 3600)
+    world, (certificate, _) = issued
+    query = {"name": "猜", "document_number": certificate.person.document_number, "number": certificate.number}
+    codes = [api().post("/api/verify/", query, format="json", REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(4)]
+    assert codes == [200, 200, 429, 429]
+
+
+# --- credential and key, verified offline ---
+
+
+def test_credential_download_verifies_offline_with_the_published_key(issued, client, tmp_path):
+    world, (certificate, _) = issued
+    credential = api(world.admin_a).get(f"/api/certificates/{certificate.pk}/credential/").content
+    (tmp_path / "cert.json").write_bytes(credential)
+    (tmp_path / "key.json").write_text(client.get("/.well-known/registry-key.json").content.decode())
+    (tmp_path / "status.json").write_text(client.get("/status/1").content.decode())
+    script = [sys.executable, str(ROOT / "scripts" / "verify_credential.py")]
+    files = [str(tmp_path / name) for name in ("cert.json", "key.json", "status.json")]
+    assert subprocess.run(script + files, capture_output=True, text=True).returncode == 0
+    tampered = json.loads(credential)
+    tampered["validFrom"] = "2020-01-01T00:00:00+08:00"
+    (tmp_path / "cert.json").write_text(json.dumps(tampered, ensure_ascii=False))
+    result = subprocess.run(script + files, capture_output=True, text=True)
+    assert result.returncode == 1 and "INVALID" in result.stdout
+
+
+def test_worker_downloads_own_certificate_but_not_anothers(issued):
+    world, (certificate, other) = issued
+    person = certificate.person
+    from tests.factories import UserFactory
+
+    person.user = UserFactory()
+    person.save()
+    client = api(person.user)
+    assert client.get(f"/api/certificates/{certificate.pk}/pdf/").status_code == 200
+    assert client.get(f"/api/certificates/{other.pk}/pdf/").status_code == 404
+    assert api(world.admin_b).get(f"/api/certificates/{certificate.pk}/credential/").status_code == 404
+    assert [row["id"] for row in client.get("/api/certificates/").json()["results"]] == [certificate.pk]
+
+
+# --- PDF ---
+
+
+def pdf_text(data: bytes) -> str:
+    result = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
+    return result.stdout.decode()
+
+
+def test_pdf_text_carries_the_certificate_fields(issued):
+    world, (certificate, _) = issued
+    text = pdf_text(pdf.certificate_pdf(certificate))
+    for expected in (
+        certificate.person.name,
+        certificate.person.document_masked,
+        certificate.number,
+        "电工",
+        "五级/初级工",
+        certificate.institution.name,
+        certificate.issued_on.strftime("%Y年%m月%d日"),
+        "职业技能等级证书",
+    ):
+        assert expected in text, expected
+    assert certificate.person.document_number not in text
+
+
+def test_pdf_is_a4_landscape_and_cached(issued):
+    world, (certificate, _) = issued
+    data = pdf.certificate_pdf(certificate)
+    info = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    assert "841.89 x 595.276" in info or "842 x 595" in info
+    assert pdf.cache_path(certificate).exists()
+    assert pdf.certificate_pdf(certificate) == data
+
+
+def test_pdf_qr_code_links_to_the_verification_page(issued, tmp_path):
+    world, (certificate, _) = issued
+    (tmp_path / "c.pdf").write_bytes(pdf.certificate_pdf(certificate))
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(tmp_path / "c.pdf"), str(tmp_path / "page")], check=True)
+    page = next(tmp_path.glob("page*.png"))
+    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(page)], capture_output=True, text=True).stdout.strip()
+    assert decoded == pdf.verification_url(certificate)
+
+
+def test_revoked_pdf_says_so(issued):
+    world, (certificate, _) = issued
+    pdf.certificate_pdf(certificate)
+    certificates.certificate_revoke(actor=world.regulator, certificate=certificate, reason="撤销")
+    certificate.refresh_from_db()
+    from django.utils import timezone
+
+    text = pdf_text(pdf.certificate_pdf(certificate))
+    assert f"本证书已于 {timezone.localtime(certificate.revoked_at):%Y-%m-%d} 撤销" in text
+
+
+def test_batch_zip_of_pdfs_with_progress(issued, django_capture_on_commit_callbacks):
+    world, (certificate, other) = issued
+    with django_capture_on_commit_callbacks(execute=True):
+        archive = archives.archive_create(actor=world.admin_a, batch=certificate.batch)
+    archive.refresh_from_db()
+    assert (archive.state, archive.done, archive.total) == (BatchArchive.State.DONE, 2, 2)
+    response = api(world.admin_a).get(f"/api/batches/{certificate.batch_id}/archives/{archive.pk}/download/")
+    bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(bundle.namelist()) == [f"{certificate.number}.pdf", f"{other.number}.pdf"]
+    assert (
+        api(world.admin_b).get(f"/api/batches/{certificate.batch_id}/archives/{archive.pk}/download/").status_code
+        == 404
+    )

@@ -1,0 +1,249 @@
+import datetime
+import re
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from certification import numbering, services, signing
+from certification.models import BatchChunk, BatchFailure, Certificate, IssuanceBatch, SerialCounter, Session
+from certification.services import issuance
+from registry.errors import DomainError, Forbidden
+from registry.levels import Level
+from registry.models import Filing
+from tests import factories
+
+from .conftest import ISSUE_DAY, TODAY, ready_session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_batch_issues_every_passed_result_once_with_national_numbers(world, run):
+    session = ready_session(world, n=3, failing=1)
+    batch = run([session])
+    batch.refresh_from_db()
+    session.refresh_from_db()
+    assert (batch.state, batch.total, session.state) == (IssuanceBatch.State.DONE, 3, Session.State.ISSUED)
+    numbers = sorted(Certificate.objects.values_list("number", flat=True))
+    site = world.a.site_code
+    assert numbers == [f"S000031{site}{ISSUE_DAY:%y}5{serial:06d}" for serial in (1, 2, 3)]
+    assert all(len(n) == 22 and numbering.is_well_formed(n) for n in numbers)
+
+
+def test_number_layout_for_an_employer_filed_nationally(world):
+    world.a.kind, world.a.jurisdiction, world.a.national_code = "employer", "national", "0123"
+    number = numbering.format_number(numbering.number_prefix("skill_level", world.a, 2026, Level.GRADE_3), 17)
+    assert number == f"Y012331{world.a.site_code}263000017"
+    assert numbering.number_prefix("qualification", world.a, 2026, Level.GRADE_3).startswith("Z")
+    assert numbering.number_prefix("special_ability", world.a, 2026, None)[-1] == "0"
+
+
+def test_serials_continue_per_site_year_and_level(world, run):
+    run([ready_session(world, n=2)])
+    run([ready_session(world, n=2, session=world.plan(name="第二批"))])
+    serials = sorted(int(n[-6:]) for n in Certificate.objects.values_list("number", flat=True))
+    assert serials == [1, 2, 3, 4]
+    grade4 = world.plan(level=Level.GRADE_4, name="四级")
+    world.staff(grade4)
+    application = services.application_enrol(
+        actor=world.admin_a,
+        session=grade4,
+        name="破格",
+        document_number=factories.resident_id(),
+        pathway="exceptional",
+        reason="技术能手",
+        evidence="证书",
+        on=TODAY,
+    )
+    services.application_decide(actor=world.regulator, application=application, approve=True, note="同意")
+    services.result_record(actor=world.assessors_a[0].user, application=application, theory=90, practical=90)
+    services.session_submit(actor=world.admin_a, session=grade4)
+    Session.objects.filter(pk=grade4.pk).update(publicity_ends_on=TODAY)
+    grade4.refresh_from_db()
+    run([grade4])
+    number = Certificate.objects.get(result__application=application).number
+    assert number[15] == "4" and number[-6:] == "000001"  # its own counter
+    assert SerialCounter.objects.count() == 2
+
+
+def test_refused_for_unsubmitted_and_already_issued_sessions(world, run):
+    with pytest.raises(DomainError) as caught:
+        run([world.session])
+    assert "尚未提交" in str(caught.value)
+    session = ready_session(world)
+    run([session])
+    with pytest.raises(DomainError) as caught:
+        run([session])
+    assert "重复发证" in str(caught.value)
+    assert IssuanceBatch.objects.count() == 1
+
+
+def test_refused_for_a_held_session(world, run):
+    from certification.models import Finding
+
+    session = ready_session(world)
+    Finding.objects.create(session=session, supervisor=world.internal_supervisor, text="考场问题")
+    with pytest.raises(DomainError) as caught:
+        run([session])
+    assert "督导" in str(caught.value)
+    assert not IssuanceBatch.objects.exists()
+
+
+def test_refused_when_the_filing_is_not_in_force_on_the_issue_date(world, run):
+    session = ready_session(world)
+    Filing.objects.filter(institution=world.a).update(state=Filing.State.SUSPENDED)
+    with pytest.raises(DomainError) as caught:
+        run([session])
+    assert "备案" in str(caught.value)
+    assert not IssuanceBatch.objects.exists() and not Certificate.objects.exists()
+    Filing.objects.filter(institution=world.a).update(
+        state=Filing.State.FILED, valid_until=ISSUE_DAY - datetime.timedelta(days=1)
+    )
+    with pytest.raises(DomainError):
+        run([session])
+
+
+def test_refused_during_publicity(world, run):
+    session = ready_session(world)
+    Session.objects.filter(pk=session.pk).update(publicity_ends_on=ISSUE_DAY)
+    with pytest.raises(DomainError) as caught:
+        run([session])
+    assert "公示" in str(caught.value)
+
+
+def test_refused_for_another_institution(world, run):
+    session = ready_session(world)
+    with pytest.raises(Forbidden):
+        run([session], actor=world.admin_b)
+    assert not IssuanceBatch.objects.exists()
+
+
+def test_held_after_batch_creation_fails_with_reason(world):
+    from certification.models import Finding
+
+    session = ready_session(world, n=2)
+    batch = issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY)  # not yet dispatched
+    Finding.objects.create(session=session, supervisor=world.external_supervisor, text="复查发现问题")
+    for chunk in batch.chunks.all():
+        issuance.chunk_issue(chunk_id=chunk.pk)
+    assert not Certificate.objects.exists()
+    assert set(BatchFailure.objects.values_list("reason", flat=True)) == {"批次有未解除的督导发现"}
+    batch.refresh_from_db()
+    assert batch.state == IssuanceBatch.State.DONE
+
+
+def test_a_repeated_chunk_creates_nothing(world, run):
+    batch = run([ready_session(world, n=3)])
+    chunk = batch.chunks.get()
+    before = list(Certificate.objects.order_by("pk").values_list("pk", "number"))
+    issuance.chunk_issue(chunk_id=chunk.pk)
+    BatchChunk.objects.filter(pk=chunk.pk).update(state="pending")  # as if the task were redelivered before its mark
+    issuance.chunk_issue(chunk_id=chunk.pk)
+    assert list(Certificate.objects.order_by("pk").values_list("pk", "number")) == before
+    assert SerialCounter.objects.get().next_serial == 4
+
+
+def test_one_certificate_per_result_is_a_database_constraint(world, run):
+    run([ready_session(world, n=1)])
+    certificate = Certificate.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Certificate.objects.create(
+            result=certificate.result,
+            batch=certificate.batch,
+            person=certificate.person,
+            institution=certificate.institution,
+            evaluation_type=certificate.evaluation_type,
+            occupation=certificate.occupation,
+            level=certificate.level,
+            number="S000031000000265999999",
+            issued_on=certificate.issued_on,
+            verification_code="another-code-1234567",
+            credential="{}",
+            proof_created="x",
+            proof_value="z",
+        )
+
+
+def test_signature_verifies_and_fails_on_a_tampered_field(world, run):
+    run([ready_session(world, n=1)])
+    certificate = Certificate.objects.get()
+    credential = signing.secured(certificate.credential, certificate.proof_created, certificate.proof_value)
+    assert signing.verify(credential)
+    assert credential["credentialSubject"]["achievement"]["humanCode"] == certificate.number
+    tampered = signing.secured(certificate.credential, certificate.proof_created, certificate.proof_value)
+    tampered["credentialSubject"]["achievement"]["name"] = "电工 一级/高级技师"
+    assert not signing.verify(tampered)
+    renamed = signing.secured(certificate.credential, certificate.proof_created, certificate.proof_value)
+    renamed["credentialSubject"]["identifier"][0]["identityHash"] = "李四"
+    assert not signing.verify(renamed)
+    forged = signing.secured(certificate.credential, certificate.proof_created, certificate.proof_value)
+    forged["proof"]["created"] = "2030-01-01T00:00:00Z"
+    assert not signing.verify(forged)
+
+
+def test_holder_id_number_is_only_in_the_credential_as_a_salted_hash(world, run):
+    import hashlib
+
+    run([ready_session(world, n=1)])
+    certificate = Certificate.objects.get()
+    number = certificate.person.document_number
+    assert number not in certificate.credential
+    identifier = signing.secured(certificate.credential, "x", "z")["credentialSubject"]["identifier"][1]
+    assert identifier["identityHash"] == "sha256$" + hashlib.sha256((number + identifier["salt"]).encode()).hexdigest()
+
+
+def test_person_record_gains_the_certificate_and_eligibility_counts_it(world, run):
+    from certification.selectors import person_certificates
+
+    run([ready_session(world, n=1)])
+    certificate = Certificate.objects.get()
+    assert list(person_certificates(certificate.person)) == [certificate]
+    facts_session = world.plan(level=Level.GRADE_4, name="四级")
+    from certification.eligibility import person_facts
+
+    facts = person_facts(
+        certificate.person, world.electrician.id, ISSUE_DAY, certificates=[(certificate.level, certificate.issued_on)]
+    )
+    assert facts.certificates == [(Level.GRADE_5, ISSUE_DAY)]
+    assert facts_session.level == Level.GRADE_4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_never_duplicate_numbers(postgres, world):
+    """Two batches of the same site, year and level issued at the same time in two threads:
+    numbers are unique and the serials gapless (PostgreSQL row locks)."""
+    first = ready_session(world, n=15)
+    second = ready_session(world, n=15, session=world.plan(name="并发"))
+    batches = [issuance.batch_create(actor=world.admin_a, sessions=[s], issue_date=ISSUE_DAY) for s in (first, second)]
+    chunk_ids = [c.pk for b in batches for c in b.chunks.all()]
+    errors = []
+    barrier = threading.Barrier(len(chunk_ids))
+
+    def work(chunk_id):
+        try:
+            barrier.wait()
+            issuance.chunk_issue(chunk_id=chunk_id)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(cid,)) for cid in chunk_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    numbers = list(Certificate.objects.values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 30
+    assert sorted(int(n[-6:]) for n in numbers) == list(range(1, 31))
+    assert Certificate.objects.values("result").distinct().count() == 30
+
+
+def test_canonical_form_equals_rfc8785(world, run):
+    import rfc8785
+
+    run([ready_session(world, n=1)])
+    document = signing.secured(Certificate.objects.get().credential, "2026-01-01T00:00:00Z", "zabc")
+    assert signing.canonical(document) == rfc8785.dumps(document).decode()
+    assert re.match(r"^\{\"@context\"", signing.canonical(document))
