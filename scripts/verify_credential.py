@@ -76,9 +76,8 @@ def main(argv: list[str]) -> int:
         if revoked(credential, status_list):
             print("REVOKED")
             return 1
-    print(
-        f"VALID: {credential['credentialSubject']['achievement']['humanCode']} {credential['credentialSubject']['achievement']['name']}"
-    )
+    achievement = credential["credentialSubject"]["achievement"]
+    print(f"VALID: {achievement['humanCode']} {achievement['name']}")
     return 0
 
 
