@@ -20,11 +20,17 @@ def database_url() -> str:
 
 
 @contextlib.contextmanager
-def celery_worker(*, concurrency: int = 1, pool: str = "solo"):
+def celery_worker(*, concurrency: int = 1, pool: str = "solo", queue: str | None = None, env: dict | None = None):
     """Yields (process, queue). Tasks sent to `queue` run in the worker with the test database."""
     assert settings.REDIS_URL, "a real worker needs REDIS_URL (run the suite with `make test`)"
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, "DB_CONN_MAX_AGE": "0"}
+    queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DB_CONN_MAX_AGE": "0",
+        **(env or {}),
+    }
     process = subprocess.Popen(
         [
             sys.executable,

@@ -120,7 +120,9 @@ ISSUE_DAY = TODAY + datetime.timedelta(days=30)
 def ready_session(world, n=3, session=None, failing=0):
     """A submitted session with `n` passed and `failing` failed candidates, publicity over."""
     session = session or world.session
-    world.staff(session)
+    candidates = n + failing
+    assessors = max(3, -(-candidates // 5))
+    world.staff(session, assessors=assessors + (assessors % 2 == 0), invigilators=max(2, -(-candidates // 15)))
     for i in range(n + failing):
         application = enrol(world, session=session, name=f"考生{session.pk}-{i}")
         score = 80 if i < n else 40
