@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo test services bench lint
+.PHONY: install demo test services bench-issuance lint
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,8 @@ test: install services
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# Issuance benchmark (a scratch database bench_registry; its own Celery worker). COUNT=100000 by default.
+COUNT ?= 100000
+bench-issuance: install services
+	REDIS_URL= $(PY) bench/issuance.py --count $(COUNT)

@@ -2,8 +2,20 @@
 (the API and the screens), so that every rule and audit entry applies."""
 
 from django.contrib import admin
+from django.db.models import Sum
 
-from .models import Application, Finding, Result, ResultCorrection, Session, SessionStaff
+from .models import (
+    Application,
+    BatchChunk,
+    BatchFailure,
+    Certificate,
+    Finding,
+    IssuanceBatch,
+    Result,
+    ResultCorrection,
+    Session,
+    SessionStaff,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -82,3 +94,57 @@ class FindingAdmin(ReadOnlyAdmin):
     list_display = ["id", "session", "supervisor", "opened_at", "cleared_at"]
     list_filter = ["cleared_at"]
     list_select_related = ["session__institution", "session__occupation", "supervisor__person"]
+
+
+class ChunkInline(ReadOnlyInline):
+    model = BatchChunk
+    fields = ["index", "state", "issued", "failed", "attempts"]
+    readonly_fields = fields
+
+
+class FailureInline(ReadOnlyInline):
+    model = BatchFailure
+    fields = ["result", "reason"]
+    readonly_fields = fields
+
+
+@admin.register(IssuanceBatch)
+class BatchAdmin(ReadOnlyAdmin):
+    """Progress while it runs: issued / total / failed, with the reasons below."""
+
+    list_display = [
+        "id",
+        "institution",
+        "issue_date",
+        "state",
+        "total",
+        "issued",
+        "failed",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["state"]
+    list_select_related = ["institution"]
+    inlines = [ChunkInline, FailureInline]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).annotate(issued_sum=Sum("chunks__issued"), failed_sum=Sum("chunks__failed"))
+        )
+
+    @admin.display(description="已发证书")
+    def issued(self, obj):
+        return obj.issued_sum or 0
+
+    @admin.display(description="失败")
+    def failed(self, obj):
+        return obj.failed_sum or 0
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ["number", "person", "occupation", "level", "institution", "issued_on", "revoked_at", "reported_at"]
+    list_filter = ["evaluation_type", "level", "issued_on"]
+    search_fields = ["number", "person__name"]
+    list_select_related = ["person", "occupation", "institution"]
+    exclude = ["credential", "proof_value", "verification_code"]

@@ -21,6 +21,25 @@ CONTEXT = [
 MULTIKEY_ED25519_PREFIX = b"\xed\x01"
 
 
+B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_WIDE = 58**10
+
+
+def b58encode(data: bytes) -> str:
+    """base58btc, as base58.b58encode but ~4x faster on signatures: it divides the big
+    integer by 58**10 (9 big divisions for 64 bytes) and the pieces with machine ints.
+    Signing is the ceiling of issuance, so this matters (tests compare it with base58)."""
+    number = int.from_bytes(data, "big")
+    out = []
+    while number:
+        number, piece = divmod(number, _B58_WIDE)
+        for _ in range(10):
+            piece, digit = divmod(piece, 58)
+            out.append(B58_ALPHABET[digit])
+    text = "".join(reversed(out)).lstrip("1")
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + text
+
+
 def canonical(document: dict) -> str:
     """RFC 8785 for the documents we build (ASCII keys, strings, integers, lists, objects): in
     that domain it equals sorted, separator-free json.dumps, which is ~3x faster than a general
@@ -41,7 +60,7 @@ def public_key_raw() -> bytes:
 
 
 def public_key_multibase(raw: bytes | None = None) -> str:
-    return "z" + base58.b58encode(MULTIKEY_ED25519_PREFIX + (raw or public_key_raw())).decode()
+    return "z" + b58encode(MULTIKEY_ED25519_PREFIX + (raw or public_key_raw()))
 
 
 def verification_method() -> str:
@@ -92,7 +111,7 @@ def config_digest(created: str, context: list | None = None) -> bytes:
 
 def sign(document_canonical: str, config_hash: bytes) -> str:
     digest = config_hash + hashlib.sha256(document_canonical.encode()).digest()
-    return "z" + base58.b58encode(private_key().sign(digest)).decode()
+    return "z" + b58encode(private_key().sign(digest))
 
 
 def secured(document_canonical: str, created: str, proof_value: str) -> dict:

@@ -86,6 +86,6 @@ def test_health_and_home(client):
     assert "技能等级认证登记系统" in client.get("/").content.decode()
 
 
-@pytest.mark.parametrize("model", ["session", "application", "result", "finding"])
+@pytest.mark.parametrize("model", ["session", "application", "result", "finding", "issuancebatch", "certificate"])
 def test_certification_admin_pages_render(demo, admin_client, model):
     assert admin_client.get(reverse(f"admin:certification_{model}_changelist")).status_code == 200

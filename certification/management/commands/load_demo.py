@@ -101,7 +101,7 @@ class Command(BaseCommand):
             )
             for name, area, birth, seq in PEOPLE
         ]
-        term = {"valid_from": today.replace(month=1, day=1), "valid_until": today.replace(year=today.year + 2)}
+        term = {"valid_from": datetime.date(today.year - 1, 1, 1), "valid_until": datetime.date(today.year + 2, 12, 31)}
         for index, (key, kind) in enumerate(
             [
                 ("baosteel", "assessor"),
@@ -123,6 +123,11 @@ class Command(BaseCommand):
         if worker.user_id is None:
             worker.user = self._user("worker", worker.name, None, None)
             worker.save(update_fields=["user"])
+        from certification.demo import demo_issued_session
+
+        demo_issued_session(
+            institution=institutions["baosteel"], admin=User.objects.get(username="baosteel_admin"), worker=worker
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo world ready: {Occupation.objects.count()} occupations, "

@@ -1,0 +1,71 @@
+"""Demo data for the certification process: one session of the demo world taken through the
+whole procedure (enrolment, staffing, scores, submission, issuance), so that the embedded
+default shows certificates to verify. Used by `manage.py load_demo` only."""
+
+import datetime
+
+from django.utils import timezone
+
+from assessors.models import Assessor
+from registry.identity import compose_resident_id
+from registry.levels import EvaluationType, Level
+from registry.models import Institution, Occupation, Person, User, WorkExperience
+from registry.services import person_register
+
+from . import services
+from .models import Session
+from .services import issuance
+
+DEMO_SESSION = "演示批次：电工五级"
+CANDIDATES = [("周杰", 1998, 201), ("吴婷", 2000, 312), ("郑浩", 1996, 423), ("孙丽", 1999, 534), ("马超", 1997, 645)]
+
+
+def demo_issued_session(*, institution: Institution, admin: User, worker: Person) -> Session:
+    existing = Session.objects.filter(institution=institution, name=DEMO_SESSION).first()
+    if existing:
+        return existing
+    today = timezone.localdate()
+    electrician = Occupation.objects.get(code="6-31-01-03")
+    start = today - datetime.timedelta(days=20)
+    session = services.session_plan(
+        actor=admin,
+        institution=institution,
+        evaluation_type=EvaluationType.SKILL_LEVEL,
+        occupation=electrician,
+        level=Level.GRADE_5,
+        starts_on=start,
+        ends_on=start,
+        site="宝山区 实训中心 A 楼",
+        name=DEMO_SESSION,
+    )
+    assessors = list(Assessor.objects.filter(institution=institution, kind=Assessor.Kind.ASSESSOR).order_by("pk"))
+    invigilators = list(Assessor.objects.filter(institution=institution, kind=Assessor.Kind.INVIGILATOR))
+    for assessor in assessors[:3]:
+        services.session_staff_assign(actor=admin, session=session, assessor=assessor, role="assessor")
+    for assessor in (invigilators + assessors)[:2]:
+        services.session_staff_assign(actor=admin, session=session, assessor=assessor, role="invigilator")
+    people = [worker] + [
+        person_register(
+            document_type="resident_id",
+            name=name,
+            document_number=compose_resident_id("310113", datetime.date(year, 3, 1), seq),
+        )
+        for name, year, seq in CANDIDATES
+    ]
+    scores = [(88, 92), (75, 81), (64, 70), (90, 58), (81, 77), (70, 66)]
+    for person, (theory, practical) in zip(people, scores, strict=True):
+        WorkExperience.objects.get_or_create(
+            person=person,
+            occupation=electrician,
+            defaults={"employer": institution.name, "started": start - datetime.timedelta(days=800)},
+        )
+        application = services.application_enrol(
+            actor=admin, session=session, name=person.name, document_number=person.document_number, on=start
+        )
+        services.result_record(actor=assessors[0].user, application=application, theory=theory, practical=practical)
+    services.session_submit(actor=admin, session=session)
+    # Demo only: the publicity period is taken as over, so that the demo shows issued certificates.
+    Session.objects.filter(pk=session.pk).update(publicity_ends_on=today - datetime.timedelta(days=1))
+    session.refresh_from_db()
+    issuance.batch_create(actor=admin, sessions=[session], issue_date=today)
+    return session
