@@ -30,7 +30,8 @@ def test_demo_on_sqlite_issues_and_verifies_certificates(tmp_path):
             "import json; from certification.models import Certificate; from certification import signing;"
             "cs = list(Certificate.objects.order_by('number'));"
             "print(json.dumps({'n': len(cs), 'numbers': [c.number for c in cs],"
-            " 'valid': all(signing.verify(signing.secured(c.credential, c.proof_created, c.proof_value)) for c in cs)}))"
+            " 'valid': all(signing.verify(signing.secured(c.credential, c.proof_created, c.proof_value))"
+            " for c in cs)}))"
         ),
     )
     data = json.loads(report.strip().splitlines()[-1])
