@@ -6,13 +6,19 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo test services bench-issuance lint
+.PHONY: install demo test services bench-issuance bench-imports lint messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 install: $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+
+# The English catalogue: re-extract after changing user-facing strings, then fill and compile.
+messages: install
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=bench --ignore=tests
+	$(PY) scripts/translate_en.py
+	$(PY) manage.py compilemessages -l en --ignore=.venv
 
 # The embedded default: SQLite, Celery tasks in-process (REDIS_URL unset), demo data loaded.
 demo: install
@@ -37,3 +43,8 @@ lint: install
 COUNT ?= 100000
 bench-issuance: install services
 	REDIS_URL= $(PY) bench/issuance.py --count $(COUNT)
+
+# Roster import benchmark (a scratch database bench_imports): XLSX and CSV. ROWS=10000 by default.
+ROWS ?= 10000
+bench-imports: install services
+	REDIS_URL= $(PY) bench/imports.py --rows $(ROWS)

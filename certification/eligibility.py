@@ -52,15 +52,36 @@ class Verdict:
 
 def person_facts(person: Person, occupation_id: int, on: datetime.date, certificates=()) -> Facts:
     """Facts about `person` for `occupation_id` on `on`. `certificates` adds (level, issued_on)
-    pairs from certificates issued by this registry (certification.selectors supplies them)."""
+    pairs from certificates issued by this registry (certification.selectors supplies them).
+    Reads the person's related sets with `.all()`, so prefetched sets cost no query."""
+    return facts_from(
+        birth_date=person.birth_date,
+        prior_certificates=person.prior_certificates.all(),
+        work_experiences=person.work_experiences.all(),
+        educations=person.educations.all(),
+        occupation_id=occupation_id,
+        on=on,
+        certificates=certificates,
+    )
+
+
+def facts_from(
+    *,
+    birth_date,
+    prior_certificates,
+    work_experiences,
+    educations,
+    occupation_id: int,
+    on: datetime.date,
+    certificates=(),
+) -> Facts:
+    """The same facts from plain iterables of records (saved or not): for set-based enrolment."""
     held = [
-        (c.level, c.issued_on)
-        for c in person.prior_certificates.all()
-        if c.occupation_id == occupation_id and c.issued_on <= on
+        (c.level, c.issued_on) for c in prior_certificates if c.occupation_id == occupation_id and c.issued_on <= on
     ]
     held += [(level, issued_on) for level, issued_on in certificates if issued_on <= on]
     work_days, apprenticeship = 0, False
-    for job in person.work_experiences.all():
+    for job in work_experiences:
         if job.occupation_id != occupation_id or job.started > on:
             continue
         end = min(job.ended or on, on)
@@ -69,13 +90,11 @@ def person_facts(person: Person, occupation_id: int, on: datetime.date, certific
             apprenticeship = True
     horizon = on + datetime.timedelta(days=GRADUATING_YEAR_DAYS)
     education = {
-        e.kind
-        for e in person.educations.all()
-        if e.related_occupation_id == occupation_id and e.graduation_date <= horizon
+        e.kind for e in educations if e.related_occupation_id == occupation_id and e.graduation_date <= horizon
     }
     return Facts(
         on=on,
-        birth_date=person.birth_date,
+        birth_date=birth_date,
         certificates=held,
         work_days=work_days,
         apprenticeship_completed=apprenticeship,

@@ -1,19 +1,37 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from certification import views as certification_views
 from certification.api.issuance_views import public_key, status_list
+from certification.views import institution, public, school, worker
 
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", public.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(".well-known/registry-key.json", public_key, name="public-key"),
     path("status/1", status_list, name="status-list"),
-    path("verify/", certification_views.verify, name="verify"),
-    path("v/<str:code>", certification_views.verify_code, name="verify-code"),
+    path("verify/", public.verify, name="verify"),
+    path("v/<str:code>", public.verify_code, name="verify-code"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/activate/", worker.activate, name="activate"),
+    path("me/", worker.my_record, name="my-record"),
+    path("institution/", institution.session_list, name="web-session-list"),
+    path("institution/sessions/<int:pk>/", institution.session_detail, name="web-session-detail"),
+    path("institution/sessions/<int:pk>/roster/", institution.roster_import, name="web-roster-import"),
+    path("institution/sessions/<int:pk>/roster/template.xlsx", institution.roster_template, name="web-roster-template"),
+    path("institution/sessions/<int:pk>/submit/", institution.session_submit, name="web-session-submit"),
+    path("institution/sessions/<int:pk>/issue/", institution.session_issue, name="web-session-issue"),
+    path("institution/sessions/<int:pk>/scores/", institution.scores, name="web-session-scores"),
+    path("institution/sessions/<int:pk>/scores/import/", institution.scores_import, name="web-scores-import"),
+    path("institution/sessions/<int:pk>/scores/template.xlsx", institution.scores_template, name="web-scores-template"),
+    path("institution/batches/<int:pk>/", institution.batch_detail, name="web-batch-detail"),
+    path("institution/batches/<int:pk>/progress.json", institution.batch_progress, name="web-batch-progress"),
+    path("institution/batches/<int:pk>/archive/", institution.batch_archive, name="web-batch-archive"),
+    path("school/", school.cohort, name="school-cohort"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("config.api_urls")),

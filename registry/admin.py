@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import identity, services
 from .models import (
+    Appointment,
+    CompetitionAward,
     Education,
     EligibilityCondition,
     ExamRequirement,
@@ -20,6 +22,7 @@ from .models import (
     Specialty,
     StaffingRule,
     Standard,
+    TrainingRecord,
     User,
     WorkExperience,
 )
@@ -190,6 +193,23 @@ class PriorCertificateInline(admin.TabularInline):
     raw_id_fields = ["occupation"]
 
 
+class TrainingInline(admin.TabularInline):
+    model = TrainingRecord
+    extra = 0
+    raw_id_fields = ["occupation"]
+
+
+class AwardInline(admin.TabularInline):
+    model = CompetitionAward
+    extra = 0
+
+
+class AppointmentInline(admin.TabularInline):
+    model = Appointment
+    extra = 0
+    raw_id_fields = ["occupation"]
+
+
 class WorkExperienceInline(admin.TabularInline):
     model = WorkExperience
     extra = 0
@@ -206,7 +226,14 @@ class PersonAdmin(admin.ModelAdmin):
     readonly_fields = ["document_masked", "sex", "birth_date"]
     fields = ["document_type", "document_masked", "name", "sex", "birth_date", "user"]
     raw_id_fields = ["user"]
-    inlines = [EducationInline, WorkExperienceInline, PriorCertificateInline]
+    inlines = [
+        EducationInline,
+        WorkExperienceInline,
+        PriorCertificateInline,
+        TrainingInline,
+        AwardInline,
+        AppointmentInline,
+    ]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

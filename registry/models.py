@@ -537,3 +537,79 @@ class PriorCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occupation.name} {self.get_level_display()} {self.issued_on}"
+
+
+# --- The lifelong record's entries from outside the assessment process ---
+
+
+class TrainingRecord(models.Model):
+    """职业技能培训: provider, course, hours and the subsidy paid (劳动者终身职业技能培训档案)."""
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="trainings", verbose_name=_("人员"))
+    provider = models.CharField(_("培训机构"), max_length=200)
+    course = models.CharField(_("培训项目"), max_length=200)
+    occupation = models.ForeignKey(
+        Occupation, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("职业")
+    )
+    hours = models.PositiveIntegerField(_("学时"))
+    started = models.DateField(_("开始日期"))
+    ended = models.DateField(_("结束日期"))
+    subsidy = models.DecimalField(_("补贴金额（元）"), max_digits=8, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-ended"]
+        verbose_name = _("培训记录")
+        verbose_name_plural = _("培训记录")
+        constraints = [models.CheckConstraint(condition=Q(ended__gte=F("started")), name="training_dates_ordered")]
+
+    def __str__(self) -> str:
+        return f"{self.course}（{self.provider}）"
+
+
+class CompetitionAward(models.Model):
+    class Tier(models.TextChoices):
+        WORLD = "world", _("世界技能大赛")
+        NATIONAL = "national", _("全国技能大赛")
+        CITY = "city", _("市级竞赛")
+        INDUSTRY = "industry", _("行业竞赛")
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="awards", verbose_name=_("人员"))
+    competition = models.CharField(_("竞赛名称"), max_length=200)
+    tier = models.CharField(_("竞赛类别"), max_length=20, choices=Tier.choices)
+    event = models.CharField(_("赛项"), max_length=200)
+    award = models.CharField(_("名次/奖项"), max_length=100)
+    awarded_on = models.DateField(_("获奖日期"))
+
+    class Meta:
+        ordering = ["-awarded_on"]
+        verbose_name = _("竞赛获奖")
+        verbose_name_plural = _("竞赛获奖")
+
+    def __str__(self) -> str:
+        return f"{self.competition} {self.award}"
+
+
+class Appointment(models.Model):
+    """特级技师 / 首席技师: appointed by an enterprise (评聘), published by the regulator."""
+
+    person = models.ForeignKey(Person, models.CASCADE, related_name="appointments", verbose_name=_("人员"))
+    level = models.PositiveSmallIntegerField(
+        _("聘任等级"), choices=[(Level.PRINCIPAL, Level.PRINCIPAL.label), (Level.CHIEF, Level.CHIEF.label)]
+    )
+    occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
+    employer = models.CharField(_("聘任单位"), max_length=200)
+    term_from = models.DateField(_("聘期起"))
+    term_until = models.DateField(_("聘期止"))
+    published_on = models.DateField(_("公布日期"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-term_from"]
+        verbose_name = _("技师聘任")
+        verbose_name_plural = _("技师聘任")
+        constraints = [
+            models.CheckConstraint(condition=Q(term_until__gte=F("term_from")), name="appointment_term_ordered"),
+            models.CheckConstraint(condition=Q(level__in=[6, 7]), name="appointment_level_principal_or_chief"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.employer}"

@@ -26,36 +26,63 @@ from .selectors import ADMIN_ROLES, person_by_document, user_institution_ids, us
 # --- People ---
 
 
+def person_identify(*, document_type: str, document_number: object, name: str) -> tuple[str, str]:
+    """The stripped name and the canonical document number, or a DomainError naming every bad field."""
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = [_("姓名不能为空。")]
+    try:
+        number = identity.validate_document_number(document_type, document_number)
+    except ValidationError as error:
+        errors["document_number"] = error.messages
+    if errors:
+        raise DomainError(errors)
+    return name, number
+
+
+def person_name_mismatch(existing: Person, name: str) -> DomainError | None:
+    """A known number under another name: one of the two is a typing mistake."""
+    if existing.name == name:
+        return None
+    return DomainError(
+        {
+            "name": _("该证件号码已登记的姓名为“%(known)s”，与“%(given)s”不符。")
+            % {"known": existing.name, "given": name}
+        }
+    )
+
+
+def person_fields(*, document_type: str, number: str, name: str) -> dict:
+    """The stored fields of a person with a canonical `number`: encrypted, hashed and masked,
+    with sex and birth date read from a resident ID."""
+    fields = {
+        "document_type": document_type,
+        "document_ciphertext": identity.encrypt(number),
+        "document_hash": identity.document_hash(document_type, number),
+        "document_masked": identity.mask_document_number(number),
+        "name": name,
+    }
+    if document_type == identity.DocumentType.RESIDENT_ID:
+        parsed = identity.parse_resident_id(number)
+        fields["sex"], fields["birth_date"] = parsed.sex, parsed.birth_date
+    return fields
+
+
 def person_register(*, document_type: str, document_number: object, name: str) -> Person:
     """The person with this document, created if new. A known number under another name is
     refused rather than silently renamed: one of the two is a typing mistake."""
     name = (name or "").strip()
     if not name:
         raise DomainError({"name": _("姓名不能为空。")})
-    try:
-        number = identity.validate_document_number(document_type, document_number)
-    except ValidationError as error:
-        raise DomainError({"document_number": error.messages}) from None
+    name, number = person_identify(document_type=document_type, document_number=document_number, name=name)
     existing = person_by_document(document_type, number)
     if existing is not None:
-        if existing.name != name:
-            raise DomainError(
-                {
-                    "name": _("该证件号码已登记的姓名为“%(known)s”，与“%(given)s”不符。")
-                    % {"known": existing.name, "given": name}
-                }
-            )
+        mismatch = person_name_mismatch(existing, name)
+        if mismatch is not None:
+            raise mismatch
         return existing
-    person = Person(
-        document_type=document_type,
-        document_ciphertext=identity.encrypt(number),
-        document_hash=identity.document_hash(document_type, number),
-        document_masked=identity.mask_document_number(number),
-        name=name,
-    )
-    if document_type == identity.DocumentType.RESIDENT_ID:
-        parsed = identity.parse_resident_id(number)
-        person.sex, person.birth_date = parsed.sex, parsed.birth_date
+    person = Person(**person_fields(document_type=document_type, number=number, name=name))
     person.save()
     return person
 

@@ -1,17 +1,19 @@
 """Applications: enrolment by pathway with eligibility, approvals of the exceptional routes."""
 
 import datetime
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from registry import identity
 from registry.errors import DomainError, Forbidden
 from registry.identity import DocumentType
 from registry.levels import LEVELS, Level
-from registry.models import Institution, Person, User
+from registry.models import Education, EligibilityCondition, Institution, Person, User, WorkExperience
 from registry.selectors import user_is_regulator
-from registry.services import person_register
+from registry.services import person_fields, person_identify, person_name_mismatch
 
 from .. import eligibility
 from ..models import Application, Certificate, Result, Session
@@ -19,6 +21,8 @@ from ..selectors import is_admin_of
 
 P = Application.Pathway
 ACTIVE_STATES = (Application.State.PENDING_APPROVAL, Application.State.ENROLLED)
+BATCH = 2000  # rows per INSERT of the set-based enrolment (SQLite; PostgreSQL takes one statement)
+PATHWAYS = frozenset(P.values)
 
 
 def _open_session(session: Session) -> None:
@@ -30,8 +34,9 @@ def _employer_kind(institution: Institution) -> str:
     return institution.school_files_as if institution.kind == Institution.Kind.SCHOOL else institution.kind
 
 
-def _check_pathway(session: Session, pathway: str, reason: str, evidence: str, person: Person, on: datetime.date):
-    if pathway not in P.values:
+def _check_pathway(session: Session, pathway: str, reason: str, evidence: str, name: str, educations, on):
+    """`educations`: the candidate's Education records (any iterable; read for 院校团体申报 only)."""
+    if pathway not in PATHWAYS:
         raise DomainError({"pathway": _("未知的申报途径。")})
     if pathway in (P.EXCEPTIONAL, P.DIRECT, P.COMPETITION) and not (reason.strip() and evidence.strip()):
         raise DomainError({"reason": _("%(p)s须填写理由和证明材料。") % {"p": P(pathway).label}})
@@ -41,13 +46,11 @@ def _check_pathway(session: Session, pathway: str, reason: str, evidence: str, p
         if session.institution.kind != Institution.Kind.SCHOOL:
             raise DomainError({"pathway": _("院校团体申报只能在院校的评价批次中进行。")})
         horizon = on + datetime.timedelta(days=eligibility.GRADUATING_YEAR_DAYS)
-        if not person.educations.filter(graduation_date__gte=on, graduation_date__lte=horizon).exists():
-            raise DomainError(
-                {"pathway": _("%(name)s 不是毕业学年学生（无一年内毕业的学历记录）。") % {"name": person.name}}
-            )
+        if not any(on <= e.graduation_date <= horizon for e in educations):
+            raise DomainError({"pathway": _("%(name)s 不是毕业学年学生（无一年内毕业的学历记录）。") % {"name": name}})
 
 
-def _check_eligibility(session: Session, person: Person, on: datetime.date):
+def _level_conditions(session: Session) -> list[EligibilityCondition]:
     conditions = list(session.standard.conditions.filter(level=session.level))
     if not conditions:
         raise DomainError(
@@ -56,24 +59,26 @@ def _check_eligibility(session: Session, person: Person, on: datetime.date):
                 % {"std": session.standard, "level": Level(session.level).label}
             }
         )
-    issued_here = Certificate.objects.filter(
-        person=person, occupation_id=session.occupation_id, revoked_at__isnull=True, level__isnull=False
-    ).values_list("level", "issued_on")
-    facts = eligibility.person_facts(person, session.occupation_id, on, certificates=list(issued_here))
+    return conditions
+
+
+def _judge(conditions: list[EligibilityCondition], facts: eligibility.Facts) -> EligibilityCondition:
+    """The condition met, or a DomainError listing every condition missed and why."""
     verdict = eligibility.evaluate(conditions, facts)
     if not verdict.eligible:
         raise DomainError({"condition": [verdict.explain()]})
     return verdict.condition
 
 
-def _check_proportion_cap(session: Session) -> None:
-    """DOMAIN.md: an optional cap on the share of an institution's staff at high levels,
-    for normal applications only (direct recognition and exceptional routes skip it)."""
+def _proportion_cap(session: Session) -> tuple[int, int] | None:
+    """DOMAIN.md: an optional cap on the share of an institution's staff at high levels, for
+    normal applications only (direct recognition and exceptional routes skip it).
+    (places allowed this year, places taken), or None where no cap applies to the session."""
     institution = session.institution
     if institution.high_level_cap is None or not institution.staff_count:
-        return
-    if not LEVELS[Level(session.level)].high_skill:
-        return
+        return None
+    if session.level is None or not LEVELS[Level(session.level)].high_skill:
+        return None
     high_levels = [level for level, info in LEVELS.items() if info.high_skill]
     taken = Application.objects.filter(
         session__institution=institution,
@@ -82,54 +87,292 @@ def _check_proportion_cap(session: Session) -> None:
         pathway=P.NORMAL,
         state__in=ACTIVE_STATES,
     ).count()
-    allowed = int(institution.high_level_cap * institution.staff_count)
-    if taken + 1 > allowed:
-        raise DomainError(
-            {
-                "pathway": _(
-                    "本单位 %(year)d 年普通申报高技能等级名额为 %(allowed)d 人"
-                    "（比例上限 %(cap)s × 职工 %(staff)d 人），已用 %(taken)d 人。"
+    return int(institution.high_level_cap * institution.staff_count), taken
+
+
+def _cap_error(session: Session, allowed: int, taken: int) -> DomainError:
+    institution = session.institution
+    return DomainError(
+        {
+            "pathway": _(
+                "本单位 %(year)d 年普通申报高技能等级名额为 %(allowed)d 人"
+                "（比例上限 %(cap)s × 职工 %(staff)d 人），已用 %(taken)d 人。"
+            )
+            % {
+                "year": session.starts_on.year,
+                "allowed": allowed,
+                "cap": institution.high_level_cap,
+                "staff": institution.staff_count,
+                "taken": taken,
+            }
+        }
+    )
+
+
+@dataclass(frozen=True)
+class WorkRecord:
+    """Time in an occupation that a roster brings (saved as a WorkExperience)."""
+
+    occupation_id: int
+    started: datetime.date
+    ended: datetime.date | None = None
+    apprenticeship: bool = False
+
+
+@dataclass(frozen=True)
+class EducationRecord:
+    """A diploma that a roster brings (saved as an Education)."""
+
+    kind: str
+    graduation_date: datetime.date
+    related_occupation_id: int | None
+    major: str = ""
+    school: str = ""
+
+
+@dataclass
+class EnrolRow:
+    """One candidate for set-based enrolment, with the records the roster brings (saved with the
+    application unless an identical record exists). `judge=False`: the caller already refused
+    the row; check its identity only, so that one report lists every problem."""
+
+    row: int
+    name: str
+    document_number: object
+    document_type: str = DocumentType.RESIDENT_ID
+    pathway: str = P.NORMAL
+    reason: str = ""
+    evidence: str = ""
+    educations: list[EducationRecord] = field(default_factory=list)
+    work: list[WorkRecord] = field(default_factory=list)
+    judge: bool = True
+
+
+@dataclass(frozen=True, order=True)
+class EnrolProblem:
+    row: int
+    field: str
+    message: str
+
+
+def _problems(row: int, error: DomainError) -> list[EnrolProblem]:
+    if hasattr(error, "error_dict"):
+        return [EnrolProblem(row, f, message) for f, messages in error.message_dict.items() for message in messages]
+    return [EnrolProblem(row, "", message) for message in error.messages]
+
+
+def _new_records(existing: list, brought: list, key) -> list:
+    """The brought records no existing (or earlier brought) record already states."""
+    seen, fresh = {key(r) for r in existing}, []
+    for record in brought:
+        if key(record) not in seen:
+            seen.add(key(record))
+            fresh.append(record)
+    return fresh
+
+
+def _work_key(w):
+    return (w.occupation_id, w.started, w.ended, w.apprenticeship)
+
+
+def _education_key(e):
+    return (e.kind, e.major, e.graduation_date, e.related_occupation_id)
+
+
+@dataclass
+class _Accepted:
+    row: EnrolRow
+    key: str  # the person's document hash
+    person: Person | None  # known to the registry, or None with `new` its fields
+    new: dict | None
+    condition: EligibilityCondition | None
+    educations: list[EducationRecord]
+    work: list[WorkRecord]
+
+
+def _known_people(hashes: list[str]) -> dict[str, Person]:
+    people = Person.objects.filter(document_hash__in=hashes).prefetch_related(
+        "prior_certificates", "work_experiences", "educations"
+    )
+    return {person.document_hash: person for person in people}
+
+
+def _issued_here(session: Session, person_ids: list[int]) -> dict[int, list[tuple[int, datetime.date]]]:
+    """Certificates this registry issued in the session's occupation, not revoked, by person."""
+    issued: dict[int, list] = {}
+    rows = Certificate.objects.filter(
+        person_id__in=person_ids, occupation_id=session.occupation_id, revoked_at__isnull=True, level__isnull=False
+    ).values_list("person_id", "level", "issued_on")
+    for person_id, level, issued_on in rows:
+        issued.setdefault(person_id, []).append((level, issued_on))
+    return issued
+
+
+def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datetime.date):
+    """Enrol many candidates set-based: every ID validated in Python, people fetched in one query
+    with what eligibility needs, eligibility judged in memory, the proportion cap counted once,
+    then each table written with one bulk insert. `session` comes from `lock_for_enrolment`.
+    Returns (application ids, []) or ([], problems naming every bad row), and then nothing is
+    written. Each row meets the same checks, in the same order, as one `application_enrol`."""
+    problems: list[EnrolProblem] = []
+    identified, first_row = [], {}
+    for row in rows:
+        try:
+            name, number = person_identify(
+                document_type=row.document_type, document_number=row.document_number, name=row.name
+            )
+        except DomainError as error:
+            problems += _problems(row.row, error)
+            continue
+        key = identity.document_hash(row.document_type, number)
+        if key in first_row:
+            message = _("证件号码 %(masked)s 与第 %(first)d 行重复。") % {
+                "masked": identity.mask_document_number(number),
+                "first": first_row[key],
+            }
+            problems.append(EnrolProblem(row.row, "document_number", message))
+            continue
+        first_row[key] = row.row
+        identified.append((row, name, number, key))
+
+    known = _known_people(list(first_row)) if first_row else {}
+    known_ids = [person.pk for person in known.values()]
+    enrolled = set(
+        Application.objects.filter(session=session, person_id__in=known_ids).values_list("person_id", flat=True)
+    )
+    issued = _issued_here(session, known_ids) if known_ids else {}
+    conditions: list | DomainError | None = None
+    accepted: list[_Accepted] = []
+    for row, name, number, key in identified:
+        person, new = known.get(key), None
+        if person is not None:
+            mismatch = person_name_mismatch(person, name)
+            if mismatch is not None:
+                problems += _problems(row.row, mismatch)
+                continue
+            if person.pk in enrolled:
+                message = _("%(name)s 已报名本批次。") % {"name": person.name}
+                problems.append(EnrolProblem(row.row, "document_number", message))
+                continue
+        if not row.judge:
+            continue
+        if person is not None:
+            prior = list(person.prior_certificates.all())
+            had_work, had_educations = list(person.work_experiences.all()), list(person.educations.all())
+            birth_date, certificates = person.birth_date, issued.get(person.pk, ())
+        else:
+            new = person_fields(document_type=row.document_type, number=number, name=name)
+            prior, had_work, had_educations, certificates = [], [], [], ()
+            birth_date = new.get("birth_date")
+        educations = _new_records(had_educations, row.educations, _education_key)
+        work = _new_records(had_work, row.work, _work_key)
+        try:
+            _check_pathway(session, row.pathway, row.reason, row.evidence, name, had_educations + educations, on)
+            condition = None
+            if row.pathway in (P.NORMAL, P.SCHOOL_GROUP) and session.level is not None:
+                if conditions is None:
+                    try:
+                        conditions = _level_conditions(session)
+                    except DomainError as error:
+                        conditions = error
+                if isinstance(conditions, DomainError):
+                    raise conditions
+                facts = eligibility.facts_from(
+                    birth_date=birth_date,
+                    prior_certificates=prior,
+                    work_experiences=had_work + work,
+                    educations=had_educations + educations,
+                    occupation_id=session.occupation_id,
+                    on=on,
+                    certificates=certificates,
                 )
-                % {
-                    "year": session.starts_on.year,
-                    "allowed": allowed,
-                    "cap": institution.high_level_cap,
-                    "staff": institution.staff_count,
-                    "taken": taken,
-                }
+                condition = _judge(conditions, facts)
+        except DomainError as error:
+            problems += _problems(row.row, error)
+            continue
+        accepted.append(_Accepted(row, key, person, new, condition, educations, work))
+
+    normal = [a for a in accepted if a.row.pathway == P.NORMAL]
+    cap = _proportion_cap(session) if normal else None
+    if cap is not None:
+        allowed, taken = cap
+        for entry in normal[max(allowed - taken, 0) :]:
+            problems += _problems(entry.row.row, _cap_error(session, allowed, taken))
+    if problems:
+        return [], sorted(problems)
+    return _write(actor, session, accepted), []
+
+
+def _bulk_insert(model, rows: list[dict], returning: str | None = None) -> list[tuple]:
+    """Insert `rows` ({attname: value}; other columns take the field's default, auto_now fields
+    the current time). On PostgreSQL one INSERT … SELECT FROM unnest() of one array per column
+    (no model instances: the cost of a 10,000-row roster is the database's); elsewhere
+    bulk_create. With `returning`, [(pk, value of that column)] in no particular order."""
+    if not rows:
+        return []
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {
+        f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+        for f in fields
+    }
+    if connection.vendor != "postgresql":
+        objects = [model(**{**defaults, **row}) for row in rows]
+        model.objects.bulk_create(objects, batch_size=BATCH)
+        return [(o.pk, getattr(o, returning)) for o in objects] if returning else []
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"
+    if returning:
+        sql += f" RETURNING {quote(model._meta.pk.column)}, {quote(model._meta.get_field(returning).column)}"
+    params = [[row.get(f.attname, defaults[f.attname]) for row in rows] for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def _write(actor: User, session: Session, accepted: list[_Accepted]) -> list[int]:
+    created = dict(_bulk_insert(Person, [a.new for a in accepted if a.new is not None], returning="document_hash"))
+    person_ids = {hash_: pk for pk, hash_ in created.items()}
+    educations, work, applications = [], [], []
+    for entry in accepted:
+        person_id = entry.person.pk if entry.person is not None else person_ids[entry.key]
+        educations += [{**vars(e), "person_id": person_id} for e in entry.educations]
+        work += [{**vars(w), "person_id": person_id} for w in entry.work]
+        needs_approval = entry.row.pathway in (P.EXCEPTIONAL, P.DIRECT, P.COMPETITION)
+        applications.append(
+            {
+                "session_id": session.pk,
+                "person_id": person_id,
+                "pathway": entry.row.pathway,
+                "condition_id": entry.condition.pk if entry.condition else None,
+                "reason": entry.row.reason.strip(),
+                "evidence": entry.row.evidence.strip(),
+                "created_by_id": actor.pk,
+                "state": Application.State.PENDING_APPROVAL if needs_approval else Application.State.ENROLLED,
             }
         )
-
-
-def _enrol(*, actor, session, document_type, document_number, name, pathway, reason, evidence, on) -> Application:
-    person = person_register(document_type=document_type, document_number=document_number, name=name)
-    if session.applications.filter(person=person).exists():
-        raise DomainError({"document_number": _("%(name)s 已报名本批次。") % {"name": person.name}})
-    _check_pathway(session, pathway, reason, evidence, person, on)
-    condition = None
-    if pathway in (P.NORMAL, P.SCHOOL_GROUP) and session.level is not None:
-        condition = _check_eligibility(session, person, on)
-    if pathway == P.NORMAL and session.level is not None:
-        _check_proportion_cap(session)
-    needs_approval = pathway in (P.EXCEPTIONAL, P.DIRECT, P.COMPETITION)
-    application = Application.objects.create(
-        session=session,
-        person=person,
-        pathway=pathway,
-        condition=condition,
-        reason=reason.strip(),
-        evidence=evidence.strip(),
-        created_by=actor,
-        state=Application.State.PENDING_APPROVAL if needs_approval else Application.State.ENROLLED,
-    )
-    if not needs_approval:
-        Result.objects.create(application=application)
-    return application
+    _bulk_insert(Education, educations)
+    _bulk_insert(WorkExperience, work)
+    ids = dict(_bulk_insert(Application, applications, returning="person_id"))
+    enrolled = {a["person_id"] for a in applications if a["state"] == Application.State.ENROLLED}
+    _bulk_insert(Result, [{"application_id": pk} for pk, person_id in ids.items() if person_id in enrolled])
+    by_person = {person_id: pk for pk, person_id in ids.items()}
+    return [by_person[a["person_id"]] for a in applications]
 
 
 def _require_enroller(actor: User, session: Session) -> None:
     if not is_admin_of(actor, session.institution_id):
         raise Forbidden(_("只有本机构管理员可以为本批次报名。"))
+
+
+def lock_for_enrolment(actor: User, session: Session) -> Session:
+    """The session, locked, once `actor` may enrol into it and it is still open."""
+    session = Session.objects.select_for_update().select_related("institution", "standard").get(pk=session.pk)
+    _require_enroller(actor, session)
+    _open_session(session)
+    return session
 
 
 @transaction.atomic
@@ -147,53 +390,41 @@ def application_enrol(
 ) -> Application:
     """Enrol one candidate. A normal application that meets no condition is refused with the
     conditions it missed; exceptional routes wait for their approval."""
-    session = Session.objects.select_for_update().select_related("institution", "standard").get(pk=session.pk)
-    _require_enroller(actor, session)
-    _open_session(session)
-    return _enrol(
-        actor=actor,
-        session=session,
-        document_type=document_type,
-        document_number=document_number,
-        name=name,
-        pathway=pathway,
-        reason=reason,
-        evidence=evidence,
-        on=on or timezone.localdate(),
-    )
+    session = lock_for_enrolment(actor, session)
+    row = EnrolRow(1, name, document_number, document_type, pathway, reason, evidence)
+    created, problems = enrol_rows(actor=actor, session=session, rows=[row], on=on or timezone.localdate())
+    if problems:
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            errors.setdefault(problem.field, []).append(problem.message)
+        raise DomainError(errors)
+    return Application.objects.select_related("person", "condition", "result").get(pk=created[0])
 
 
 @transaction.atomic
 def application_enrol_bulk(*, actor: User, session: Session, rows: list[dict], on: datetime.date | None = None):
     """Enrol many candidates, all or nothing: any bad row refuses the whole list, and the
     error names every bad row (1-based) with its field and reason."""
-    session = Session.objects.select_for_update().select_related("institution", "standard").get(pk=session.pk)
-    _require_enroller(actor, session)
-    _open_session(session)
-    on = on or timezone.localdate()
-    created, errors = [], []
-    for number, row in enumerate(rows, start=1):
-        try:
-            with transaction.atomic():
-                created.append(
-                    _enrol(
-                        actor=actor,
-                        session=session,
-                        on=on,
-                        document_type=row.get("document_type") or DocumentType.RESIDENT_ID,
-                        document_number=row.get("document_number"),
-                        name=row.get("name", ""),
-                        pathway=row.get("pathway") or P.NORMAL,
-                        reason=row.get("reason", ""),
-                        evidence=row.get("evidence", ""),
-                    )
-                )
-        except DomainError as error:
-            errors.append({"row": number, "errors": error.message_dict})
-    if errors:
-        transaction.set_rollback(True)
-        raise DomainError({"rows": [_row_message(e) for e in errors]})
-    return created
+    session = lock_for_enrolment(actor, session)
+    candidates = [
+        EnrolRow(
+            row=number,
+            name=row.get("name", ""),
+            document_number=row.get("document_number"),
+            document_type=row.get("document_type") or DocumentType.RESIDENT_ID,
+            pathway=row.get("pathway") or P.NORMAL,
+            reason=row.get("reason", ""),
+            evidence=row.get("evidence", ""),
+        )
+        for number, row in enumerate(rows, start=1)
+    ]
+    created, problems = enrol_rows(actor=actor, session=session, rows=candidates, on=on or timezone.localdate())
+    if problems:
+        by_row: dict[int, dict[str, list[str]]] = {}
+        for problem in problems:
+            by_row.setdefault(problem.row, {}).setdefault(problem.field, []).append(problem.message)
+        raise DomainError({"rows": [_row_message({"row": row, "errors": e}) for row, e in by_row.items()]})
+    return list(Application.objects.filter(pk__in=created).select_related("person", "condition").order_by("id"))
 
 
 def _row_message(entry: dict) -> str:

@@ -25,12 +25,13 @@ ROLE_PARTS = {
 }
 
 
-def compute_outcome(result: Result, session: Session) -> str:
+def compute_outcome(result: Result, session: Session, parts: dict[str, int] | None = None) -> str:
+    """`parts`: the session's `required_parts`, when the caller already has them."""
     if session.evaluation_type == EvaluationType.SPECIAL_ABILITY:
         if result.special_passed is None:
             return Result.Outcome.PENDING
         return Result.Outcome.PASSED if result.special_passed else Result.Outcome.FAILED
-    parts = required_parts(session)
+    parts = required_parts(session) if parts is None else parts
     scores = {part: getattr(result, part) for part in parts}
     if any(score is not None and score < mark for part, mark in parts.items() for score in [scores[part]]):
         return Result.Outcome.FAILED
@@ -53,9 +54,9 @@ def _clean_score(field: str, value) -> Decimal | None:
     return score.quantize(Decimal("0.1"))
 
 
-def _clean_values(session: Session, values: dict) -> dict:
+def clean_values(session: Session, values: dict, parts: dict[str, int] | None = None) -> dict:
     special = session.evaluation_type == EvaluationType.SPECIAL_ABILITY
-    parts = required_parts(session)
+    parts = required_parts(session) if parts is None else parts
     clean = {}
     for field, value in values.items():
         if field == "special_passed":
@@ -73,6 +74,39 @@ def _clean_values(session: Session, values: dict) -> dict:
     return clean
 
 
+def recording_staff(actor: User, session: Session) -> tuple[set[str], list[SessionStaff]]:
+    """The fields `actor` may record on `session` and their assignments; Forbidden for anyone
+    not assigned as assessor or reviewer, DomainError once the session is submitted."""
+    staff = list(SessionStaff.objects.filter(session=session, assessor__user=actor).select_related("assessor"))
+    allowed = set().union(*(ROLE_PARTS.get(s.role, set()) for s in staff))
+    if not allowed:
+        raise Forbidden(_("只有指派到本批次的考评员可以录入成绩。"))
+    if session.is_locked:
+        raise DomainError({"session": _("批次已提交，成绩已锁定；如需更正请走更正流程并写明理由。")})
+    return allowed, staff
+
+
+def not_enrolled_error(application: Application) -> DomainError | None:
+    if application.state == Application.State.ENROLLED:
+        return None
+    return DomainError({"application": _("该考生不在已报名状态（%(s)s）。") % {"s": application.get_state_display()}})
+
+
+def check_parts_allowed(fields, allowed: set[str]) -> None:
+    for field in fields:
+        if field not in allowed:
+            raise Forbidden(_("您在本批次的职责不能录入%(part)s。") % {"part": PART_LABELS.get(field, field)})
+
+
+def recused(staff: list[SessionStaff], person_ids: set[int]) -> set[int]:
+    """Which of `person_ids` the assignments' holder may not assess (回避)."""
+    assessors = {s.assessor_id: s.assessor for s in staff}
+    return set().union(*(recusal_conflicts(assessor, person_ids) for assessor in assessors.values()))
+
+
+RECUSAL_MESSAGE = _("须回避：不能为本人或申报的关系人评分。")
+
+
 @transaction.atomic
 def result_record(*, actor: User, application: Application, **values) -> Result:
     """An assessor assigned to the session records scores (theory, practical, review or
@@ -83,23 +117,14 @@ def result_record(*, actor: User, application: Application, **values) -> Result:
         raise DomainError({sorted(unknown)[0]: _("未知的成绩项。")})
     application = Application.objects.select_related("session__standard", "person").get(pk=application.pk)
     session = application.session
-    roles = set(SessionStaff.objects.filter(session=session, assessor__user=actor).values_list("role", flat=True))
-    allowed = set().union(*(ROLE_PARTS.get(role, set()) for role in roles))
-    if not allowed:
-        raise Forbidden(_("只有指派到本批次的考评员可以录入成绩。"))
-    if session.is_locked:
-        raise DomainError({"session": _("批次已提交，成绩已锁定；如需更正请走更正流程并写明理由。")})
-    if application.state != Application.State.ENROLLED:
-        raise DomainError(
-            {"application": _("该考生不在已报名状态（%(s)s）。") % {"s": application.get_state_display()}}
-        )
-    clean = _clean_values(session, values)
-    for field in clean:
-        if field not in allowed:
-            raise Forbidden(_("您在本批次的职责不能录入%(part)s。") % {"part": PART_LABELS.get(field, field)})
-    for staff in SessionStaff.objects.filter(session=session, assessor__user=actor).select_related("assessor"):
-        if recusal_conflicts(staff.assessor, {application.person_id}):
-            raise Forbidden(_("须回避：不能为本人或申报的关系人评分。"))
+    allowed, staff = recording_staff(actor, session)
+    error = not_enrolled_error(application)
+    if error is not None:
+        raise error
+    clean = clean_values(session, values)
+    check_parts_allowed(clean, allowed)
+    if recused(staff, {application.person_id}):
+        raise Forbidden(RECUSAL_MESSAGE)
     result = Result.objects.select_for_update().get(application=application)
     for field, value in clean.items():
         setattr(result, field, value)
@@ -124,7 +149,7 @@ def result_correct(*, actor: User, result: Result, field: str, value, reason: st
         raise DomainError({"reason": _("更正成绩须写明理由。")})
     if field not in (*SCORE_PARTS, "special_passed"):
         raise DomainError({"field": _("未知的成绩项。")})
-    clean = _clean_values(session, {field: value})
+    clean = clean_values(session, {field: value})
     old = getattr(result, field)
     if old == clean[field]:
         raise DomainError({"value": _("新值与原值相同。")})

@@ -6,15 +6,35 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from registry.errors import DomainError
+from registry.models import Role
+from registry.selectors import user_roles
 
-from .services import certificates
-from .throttle import verification_allowed
+from ..services import certificates
+from ..throttle import verification_allowed
 
 
 class VerifyForm(forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=100)
     document_number = forms.CharField(label=_("身份证号码"), max_length=40)
     number = forms.CharField(label=_("证书编号"), max_length=40)
+
+
+def home(request):
+    roles = user_roles(request.user) if request.user.is_authenticated else {}
+    return render(
+        request,
+        "home.html",
+        {
+            "is_staff_of_institution": bool(
+                roles.get(Role.INSTITUTION_ADMIN)
+                or roles.get(Role.ASSESSOR)
+                or roles.get(Role.SUPERVISOR)
+                or roles.get(Role.REGULATOR)
+            ),
+            "is_school": bool(roles.get(Role.SCHOOL_ADMIN)),
+            "is_worker": request.user.is_authenticated and hasattr(request.user, "person"),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

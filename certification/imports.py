@@ -1,0 +1,563 @@
+"""Spreadsheet imports: candidate rosters and score sheets, XLSX or CSV, all or nothing.
+
+A clerk uploads a file; every bad row is reported with its row number as the sheet shows it,
+the column header and a reason in Chinese (never a full ID number), and nothing is written
+unless every row is good. The checks are those of the one-row services: rosters go through
+the set-based `enrol_rows` that `application_enrol` uses too, scores through the same
+cleaning, permission and recusal helpers as `result_record`.
+"""
+
+import codecs
+import csv
+import datetime
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import python_calamine
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from registry import identity
+from registry.errors import DomainError, Forbidden
+from registry.identity import DocumentType
+from registry.levels import EvaluationType
+from registry.models import EligibilityCondition
+
+from .models import Application, Result, Session
+from .services.applications import EducationRecord, EnrolRow, WorkRecord, enrol_rows, lock_for_enrolment
+from .services.results import (
+    RECUSAL_MESSAGE,
+    check_parts_allowed,
+    clean_values,
+    compute_outcome,
+    not_enrolled_error,
+    recording_staff,
+    recused,
+)
+from .services.sessions import required_parts
+
+MAX_ROWS = 20_000
+P = Application.Pathway
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the spreadsheet row number as the clerk sees it (header is row 1)
+    field: str  # the column header as in the template, or "" for the whole row or file
+    message: str  # why, in Chinese; never a full ID number
+
+
+@dataclass
+class ImportResult:
+    created: int  # applications created (roster) or results updated (scores)
+    errors: list[RowError]  # empty when the file was accepted
+
+
+class TableRow(dict):
+    """A data row: {header: text}, with `row`, its number in the sheet."""
+
+    row: int
+
+    def __init__(self, row: int, cells):
+        super().__init__(cells)
+        self.row = row
+
+
+# --- Reading ---
+
+
+def _excel_number(value: float) -> str:
+    if value.is_integer():
+        if abs(value) < 1e15:
+            return str(int(value))
+        # Beyond Excel's 15 significant digits the last digits are already lost: show the
+        # number as Excel does (3.10101199001011E+17) so that ID validation refuses it.
+        mantissa, exponent = f"{value:.14E}".split("E")
+        return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
+    return format(value, ".15g")
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _excel_number(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _xlsx_rows(data: bytes) -> list[list]:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = workbook.sheet_names
+        name = next((n for n in names if n != NOTES_SHEET), names[0] if names else None)
+        if name is None:
+            raise DomainError(_("Excel 文件中没有工作表。"))
+        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except DomainError:
+        raise
+    except Exception:  # calamine raises its own zip, XML and password errors
+        raise DomainError(
+            _("无法读取该 Excel 文件：请确认是未加密的 .xlsx 文件（可在 Excel 中“另存为”.xlsx）。")
+        ) from None
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    if data.startswith(codecs.BOM_UTF8):
+        text = data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("gb18030")  # Chinese Excel saves CSV as GBK; GB18030 contains it
+            except UnicodeDecodeError:
+                raise DomainError(_("无法识别 CSV 文件的编码：请另存为 UTF-8 或 GBK 编码的 CSV。")) from None
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        raise DomainError(_("CSV 文件格式有误，无法读取：请在 Excel 中另存为 CSV 后重试。")) from None
+
+
+def _header(cell: str) -> str:
+    return unicodedata.normalize("NFKC", cell).strip()
+
+
+def read_table(data: bytes, filename: str, *, required=()) -> list[dict[str, str]]:
+    """The data rows of the first sheet of an .xlsx file, or of a .csv file (UTF-8 with or
+    without BOM, or GBK/GB18030), as {header: text} with `.row` the row number in the sheet.
+    Excel numbers come as integers without ".0", dates as yyyy-mm-dd; fully empty rows are
+    skipped. A DomainError for an unreadable file, no header, a missing `required` column,
+    no data or more than MAX_ROWS data rows."""
+    suffix = (filename or "").lower().rsplit(".", 1)[-1] if "." in (filename or "") else ""
+    if suffix == "xlsx":
+        raw = _xlsx_rows(data)
+    elif suffix == "csv":
+        raw = _csv_rows(data)
+    else:
+        raise DomainError(_("只接受 .xlsx 或 .csv 文件（.xls 请在 Excel 中另存为 .xlsx）。"))
+    if not raw or not any(_cell_text(cell) for cell in raw[0]):
+        raise DomainError(_("第 1 行应为表头（如“姓名”“证件号码”），但它是空的：请使用下载的模板。"))
+    headers = [_header(_cell_text(cell)) for cell in raw[0]]
+    named = [h for h in headers if h]
+    duplicates = sorted({h for h in named if named.count(h) > 1})
+    if duplicates:
+        raise DomainError(_("表头中的列重复：%(cols)s。") % {"cols": "、".join(duplicates)})
+    missing = [column for column in required if column not in named]
+    if missing:
+        raise DomainError(_("缺少必填列：%(cols)s（表头须在第 1 行，列名与模板一致）。") % {"cols": "、".join(missing)})
+    columns = [(i, h) for i, h in enumerate(headers) if h]
+    rows = []
+    for number, cells in enumerate(raw[1:], start=2):
+        texts = [_cell_text(cell) for cell in cells]
+        if not any(texts):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise DomainError(_("数据超过 %(n)d 行：请分成多个文件导入。") % {"n": MAX_ROWS})
+        rows.append(TableRow(number, ((h, texts[i] if i < len(texts) else "") for i, h in columns)))
+    if not rows:
+        raise DomainError(_("文件中没有数据行（第 2 行起）。"))
+    return rows
+
+
+# --- Rosters ---
+
+NAME, DOCUMENT, DOCUMENT_TYPE, PATHWAY, REASON, EVIDENCE = (
+    "姓名",
+    "证件号码",
+    "证件类型",
+    "申报途径",
+    "理由",
+    "证明材料",
+)
+EDUCATION, MAJOR, GRADUATION, WORK_STARTED = "学历类别", "专业", "毕业日期", "本职业工作起始日期"
+ROSTER_COLUMNS = [NAME, DOCUMENT, DOCUMENT_TYPE, PATHWAY, REASON, EVIDENCE, EDUCATION, MAJOR, GRADUATION, WORK_STARTED]
+# enrol_rows' field names → the column a clerk fixes ("condition": the row as a whole).
+ROSTER_FIELDS = {
+    "name": NAME,
+    "document_number": DOCUMENT,
+    "document_type": DOCUMENT_TYPE,
+    "pathway": PATHWAY,
+    "reason": REASON,
+    "evidence": EVIDENCE,
+}
+EXAMPLE_NAME = "张三（示例行，导入前请删除）"
+NOTES_SHEET = "说明"
+
+
+def _labels(choices, aliases=None) -> dict[str, str]:
+    """{label or value: value}, the label's parts split at "/" counting as labels too."""
+    table = {}
+    for value, label in choices:
+        table[value] = value
+        table[str(label)] = value
+        for part in str(label).split("/"):
+            table.setdefault(part, value)
+    table.update(aliases or {})
+    return table
+
+
+DOCUMENT_TYPES = _labels(DocumentType.choices, {"身份证": DocumentType.RESIDENT_ID})
+PATHWAYS = _labels(P.choices)
+EDUCATIONS = _labels(
+    EligibilityCondition.Education.choices,
+    {"专科": "higher_vocational", "硕士": "master", "研究生": "master", "博士": "master"},
+)
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$|^(\d{4})(\d{2})(\d{2})$")
+
+
+def _shown(text: str) -> str:
+    """A cell's text fit for an error message: anything that may be an ID number is masked."""
+    text = text[:40]
+    return identity.mask_document_number(text) if re.search(r"\d{7,}", text) else text
+
+
+def _date(text: str) -> datetime.date:
+    match = _DATE.match(unicodedata.normalize("NFKC", text).strip())
+    if match:
+        year, month, day = (int(g) for g in match.groups() if g is not None)
+        try:
+            return datetime.date(year, month, day)
+        except ValueError:
+            pass
+    raise ValueError(_("“%(v)s”不是日期，请写成 yyyy-mm-dd（如 2024-07-01）。") % {"v": _shown(text)})
+
+
+def _choice(text: str, table: dict[str, str], header: str, bad: list) -> str | None:
+    value = table.get(unicodedata.normalize("NFKC", text).strip())
+    if value is None:
+        options = "、".join(dict.fromkeys(k for k, v in table.items() if k != v and "/" not in k))
+        bad.append(
+            (
+                header,
+                _("“%(v)s”不是可选的%(col)s（可填：%(options)s）。")
+                % {"v": _shown(text), "col": header, "options": options},
+            )
+        )
+    return value
+
+
+def _roster_row(record: TableRow, session: Session, on: datetime.date) -> tuple[EnrolRow | None, list[RowError]]:
+    """The EnrolRow of one sheet row, and the errors of its roster-only columns (labels and
+    the records it brings). Identity, pathway and eligibility are enrol_rows' to check."""
+    bad: list[tuple[str, str]] = []
+    text = record.get
+    if text(NAME, "") == EXAMPLE_NAME:
+        return None, [RowError(record.row, "", _("这是模板中的示例行，请删除后再导入。"))]
+    document_type = DocumentType.RESIDENT_ID
+    if text(DOCUMENT_TYPE):
+        document_type = _choice(text(DOCUMENT_TYPE), DOCUMENT_TYPES, DOCUMENT_TYPE, bad)
+        if document_type is None:  # the number cannot be checked without its type
+            return None, [RowError(record.row, field, message) for field, message in bad]
+    pathway = _choice(text(PATHWAY), PATHWAYS, PATHWAY, bad) if text(PATHWAY) else P.NORMAL
+    educations, work = [], []
+    if text(EDUCATION) or text(MAJOR) or text(GRADUATION):
+        kind = _choice(text(EDUCATION), EDUCATIONS, EDUCATION, bad) if text(EDUCATION) else None
+        if not text(EDUCATION):
+            bad.append((EDUCATION, _("填写了专业或毕业日期，还须填写学历类别。")))
+        graduation = None
+        if not text(GRADUATION):
+            bad.append((GRADUATION, _("填写了学历，还须填写毕业（预计）日期。")))
+        else:
+            try:
+                graduation = _date(text(GRADUATION))
+            except ValueError as error:
+                bad.append((GRADUATION, str(error)))
+        if kind and graduation:
+            educations.append(
+                EducationRecord(
+                    kind=kind,
+                    major=text(MAJOR, "")[:100],
+                    graduation_date=graduation,
+                    related_occupation_id=session.occupation_id,
+                )
+            )
+    if text(WORK_STARTED):
+        try:
+            started = _date(text(WORK_STARTED))
+        except ValueError as error:
+            bad.append((WORK_STARTED, str(error)))
+        else:
+            if started > on:
+                bad.append((WORK_STARTED, _("起始日期 %(d)s 晚于报名日期 %(on)s。") % {"d": started, "on": on}))
+            else:
+                work.append(WorkRecord(occupation_id=session.occupation_id, started=started))
+    row = EnrolRow(
+        row=record.row,
+        name=text(NAME, ""),
+        document_number=text(DOCUMENT, ""),
+        document_type=document_type,
+        pathway=pathway or P.NORMAL,
+        reason=text(REASON, ""),
+        evidence=text(EVIDENCE, ""),
+        educations=educations,
+        work=work,
+        judge=not bad,
+    )
+    return row, [RowError(record.row, field, message) for field, message in bad]
+
+
+def _ordered(errors: list[RowError], columns: list[str]) -> list[RowError]:
+    return sorted(errors, key=lambda e: (e.row, columns.index(e.field) if e.field in columns else -1))
+
+
+@transaction.atomic
+def roster_import(*, actor, session: Session, data: bytes, filename: str, on: datetime.date | None = None):
+    """Enrol every candidate of a roster file into `session`, or none: an admin of the
+    session's institution, the session still planned (as `application_enrol`)."""
+    session = lock_for_enrolment(actor, session)
+    on = on or timezone.localdate()
+    table = read_table(data, filename, required=(NAME, DOCUMENT))
+    rows, errors = [], []
+    for record in table:
+        row, row_errors = _roster_row(record, session, on)
+        errors += row_errors
+        if row is not None:
+            rows.append(row)
+    created, problems = enrol_rows(actor=actor, session=session, rows=rows, on=on)
+    errors += [RowError(p.row, ROSTER_FIELDS.get(p.field, ""), p.message) for p in problems]
+    if errors:
+        transaction.set_rollback(True)
+        return ImportResult(created=0, errors=_ordered(errors, ROSTER_COLUMNS))
+    return ImportResult(created=len(created), errors=[])
+
+
+# --- Score sheets ---
+
+APPLICATION_ID = "报名号"
+SPECIAL = "专项考核结果"
+PART_HEADERS = {"theory": "理论知识", "practical": "操作技能", "review": "综合评审"}
+SPECIAL_VALUES = {"合格": True, "不合格": False}
+
+
+def _score_columns(session: Session, parts: dict[str, int]) -> dict[str, str]:
+    """{header: Result field} of the session's score columns, in template order."""
+    if session.evaluation_type == EvaluationType.SPECIAL_ABILITY:
+        return {SPECIAL: "special_passed"}
+    return {header: part for part, header in PART_HEADERS.items() if part in parts}
+
+
+def _score_values(record: TableRow, session, parts, columns: dict[str, str], bad: list) -> dict:
+    """The cleaned {field: value} of the non-blank score cells of one row."""
+    clean = {}
+    for header, field in columns.items():
+        text = record.get(header, "")
+        if not text:
+            continue
+        if field == "special_passed":
+            if text not in SPECIAL_VALUES:
+                bad.append((header, _("专项考核结果须填“合格”或“不合格”，收到“%(v)s”。") % {"v": _shown(text)}))
+                continue
+            value = SPECIAL_VALUES[text]
+        elif re.search(r"\d{7,}", text):
+            bad.append((header, _("分数须在 0–100 之间，收到一个很长的数字：是否填错了列？")))
+            continue
+        else:
+            value = text
+        try:
+            clean.update(clean_values(session, {field: value}, parts=parts))
+        except DomainError as error:
+            bad += [(header, message) for message in error.messages]
+    return clean
+
+
+@transaction.atomic
+def scores_import(*, actor, session: Session, data: bytes, filename: str) -> ImportResult:
+    """Record the scores of a score sheet, every row or none: an assessor (theory, practical,
+    special) or reviewer (review) assigned to the session, before it is submitted, never for
+    themselves or a declared relation (as `result_record`). Blank cells leave a score as it is."""
+    session = Session.objects.select_for_update().select_related("standard").get(pk=session.pk)
+    allowed, staff = recording_staff(actor, session)
+    table = read_table(data, filename, required=(APPLICATION_ID,))
+    parts = required_parts(session)
+    all_columns = {**{h: f for f, h in PART_HEADERS.items()}, SPECIAL: "special_passed"}
+    columns = {h: f for h, f in all_columns.items() if h in table[0]}
+    if not columns:
+        wanted = "、".join(_score_columns(session, parts))
+        raise DomainError(_("文件中没有成绩列：本批次应有 %(cols)s。") % {"cols": wanted})
+    applications = {
+        a.pk: a for a in Application.objects.filter(session=session).select_related("person", "result").order_by()
+    }
+    errors, seen, updates, missing, recorded = [], {}, [], {}, []
+    for record in table:
+        bad: list[tuple[str, str]] = []
+        raw_id = record.get(APPLICATION_ID, "")
+        if not re.fullmatch(r"\d{1,12}", raw_id):
+            message = _("缺少报名号。") if not raw_id else _("报名号“%(v)s”不是数字。") % {"v": _shown(raw_id)}
+            errors.append(RowError(record.row, APPLICATION_ID, message))
+            continue
+        pk = int(raw_id)
+        if pk in seen:
+            message = _("报名号 %(id)d 与第 %(row)d 行重复。") % {"id": pk, "row": seen[pk]}
+            errors.append(RowError(record.row, APPLICATION_ID, message))
+            continue
+        seen[pk] = record.row
+        application = applications.get(pk)
+        if application is None:
+            missing[pk] = record.row
+            continue
+        name = record.get(NAME, "")
+        if name and name != application.person.name:
+            bad.append(
+                (
+                    NAME,
+                    _("报名号 %(id)d 的考生是“%(known)s”，与表中“%(given)s”不符：是否错行？")
+                    % {"id": pk, "known": application.person.name, "given": _shown(name)},
+                )
+            )
+        clean = _score_values(record, session, parts, columns, bad)
+        if clean:
+            recorded.append((record.row, application, clean))
+            error = not_enrolled_error(application)
+            if error is not None:
+                bad += [(APPLICATION_ID, message) for message in error.messages]
+        errors += [RowError(record.row, field, message) for field, message in bad]
+        if clean and not bad:
+            updates.append((record.row, application, clean))
+    if missing:
+        elsewhere = set(Application.objects.filter(pk__in=list(missing)).values_list("pk", flat=True))
+        for pk, row in missing.items():
+            message = _("报名号 %(id)d 不是本批次的考生。") if pk in elsewhere else _("报名号 %(id)d 不存在。")
+            errors.append(RowError(row, APPLICATION_ID, message % {"id": pk}))
+    check_parts_allowed({field for _row, _a, clean in recorded for field in clean}, allowed)
+    conflicts = recused(staff, {application.person_id for _row, application, _c in recorded})
+    if conflicts:
+        rows = "、".join(str(row) for row, application, _c in recorded if application.person_id in conflicts)
+        raise Forbidden(_("%(message)s（第 %(rows)s 行）") % {"message": RECUSAL_MESSAGE, "rows": rows})
+    if errors:
+        transaction.set_rollback(True)
+        return ImportResult(created=0, errors=_ordered(errors, [APPLICATION_ID, NAME, *all_columns]))
+    results, fields = [], {"outcome", "recorded_by", "updated_at"}
+    now = timezone.now()
+    for _row, application, clean in updates:
+        result: Result = application.result
+        for field, value in clean.items():
+            setattr(result, field, value)
+        fields.update(clean)
+        result.outcome = compute_outcome(result, session, parts=parts)
+        result.recorded_by, result.updated_at = actor, now
+        results.append(result)
+    Result.objects.bulk_update(results, sorted(fields), batch_size=1000)
+    return ImportResult(created=len(results), errors=[])
+
+
+# --- Templates ---
+
+ALL_AT_ONCE = _(
+    "整个文件要么全部导入，要么一行也不导入：只要有一行有错，任何一行都不会保存，系统会列出每个出错的"
+    "行号、列名和原因；改正后重新上传整个文件即可。"
+)
+FILE_NOTES = _(
+    "表头须在第 1 行，列名与模板一致；数据从第 2 行起，空行会被跳过。"
+    "支持 .xlsx 和 .csv（UTF-8 或 GBK 编码），每个文件最多 %(n)d 行。"
+) % {"n": MAX_ROWS}
+
+
+def _options(choices) -> str:
+    return "、".join(str(label) for _value, label in choices)
+
+
+def _workbook(title: str, headers: list[str], rows: list[list], text_columns: set[str], notes: list[tuple]) -> bytes:
+    """An .xlsx: the sheet to fill (bold header, frozen, text columns formatted "@") and a
+    second sheet 说明 with one line per column and the general rules."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    for index, header in enumerate(headers, start=1):
+        letter = get_column_letter(index)
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+        sheet.column_dimensions[letter].width = max(12, 2.2 * len(header) + 4)
+        if header in text_columns:
+            sheet.column_dimensions[letter].width = 24
+            sheet.column_dimensions[letter].number_format = "@"
+            for row_number in range(2, len(rows) + 2):
+                sheet.cell(row=row_number, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    guide = workbook.create_sheet(NOTES_SHEET)
+    guide.append([_("列名"), _("是否必填"), _("说明")])
+    for row in notes:
+        guide.append(list(row))
+    guide.append([])
+    guide.append([_("注意"), "", ALL_AT_ONCE])
+    guide.append(["", "", FILE_NOTES])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    guide.column_dimensions["A"].width, guide.column_dimensions["B"].width = 20, 26
+    guide.column_dimensions["C"].width = 110
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def roster_template() -> bytes:
+    """The roster .xlsx: header, the ID column as text, one example row, and 说明."""
+    example_id = identity.compose_resident_id("310115", datetime.date(1990, 1, 1), 123)
+    example = [EXAMPLE_NAME, example_id, str(DocumentType.RESIDENT_ID.label), str(P.NORMAL.label), "", "", "", "", ""]
+    example.append((timezone.localdate() - datetime.timedelta(days=3 * 365)).isoformat())
+    exceptional = "、".join(str(P(p).label) for p in (P.EXCEPTIONAL, P.DIRECT, P.COMPETITION))
+    notes = [
+        (NAME, _("必填"), _("与证件上的姓名一致；同一证件号码已登记的姓名不同会被拒绝。")),
+        (
+            DOCUMENT,
+            _("必填"),
+            _(
+                "居民身份证 18 位（旧版 15 位自动转换；末位 x 大小写均可，全角数字、空格会自动去除）。"
+                "本列须为文本格式：Excel 把号码存成数字会丢失末几位，这样的行会被拒绝。"
+            ),
+        ),
+        (DOCUMENT_TYPE, _("选填"), _("默认居民身份证；可填：%(o)s。") % {"o": _options(DocumentType.choices)}),
+        (PATHWAY, _("选填"), _("默认正常申报；可填：%(o)s。") % {"o": _options(P.choices)}),
+        (REASON, _("%(p)s必填") % {"p": exceptional}, _("申报理由，如“市级技术能手”。")),
+        (EVIDENCE, _("%(p)s必填") % {"p": exceptional}, _("证明材料名称，如“获奖证书扫描件”。")),
+        (
+            EDUCATION,
+            _("选填"),
+            _("持本专业或相关专业学历申报（含应届毕业生）时填写；可填：%(o)s。")
+            % {"o": _options(EligibilityCondition.Education.choices)},
+        ),
+        (MAJOR, _("选填"), _("所学专业名称。")),
+        (GRADUATION, _("填学历类别时必填"), _("yyyy-mm-dd；在校生填预计毕业日期（一年内毕业的为毕业学年学生）。")),
+        (WORK_STARTED, _("选填"), _("yyyy-mm-dd：从事本职业的起始日期（至今）；用于计算本职业工作年限。")),
+    ]
+    return _workbook(_("报名表"), ROSTER_COLUMNS, [example], {DOCUMENT}, notes)
+
+
+def scores_template(session: Session) -> bytes:
+    """The score sheet of `session`: its enrolled candidates (报名号, 姓名, masked 证件号码) and an
+    empty column for each part its level requires (or 专项考核结果)."""
+    columns = list(_score_columns(session, required_parts(session)))
+    enrolled = (
+        Application.objects.filter(session=session, state=Application.State.ENROLLED)
+        .order_by("id")
+        .values_list("id", "person__name", "person__document_masked")
+    )
+    rows = [[pk, name, masked] + [""] * len(columns) for pk, name, masked in enrolled]
+    notes = [
+        (APPLICATION_ID, _("必填"), _("系统生成，请勿修改；按报名号找到考生。")),
+        (NAME, _("仅供核对"), _("与报名号的考生不符时该行被拒绝（防止错行）。")),
+        (DOCUMENT, _("仅供核对"), _("已脱敏显示，不读取。")),
+    ]
+    for header in columns:
+        if header == SPECIAL:
+            notes.append((header, _("选填"), _("填“合格”或“不合格”；留空表示不变。")))
+        else:
+            notes.append((header, _("选填"), _("0–100 分，最多一位小数；留空表示不变。")))
+    return _workbook(_("成绩表"), [APPLICATION_ID, NAME, DOCUMENT, *columns], rows, {DOCUMENT}, notes)

@@ -1,0 +1,276 @@
+"""Institution screens: sessions, roster and its import, score entry, submission, issuance
+progress and the batch's PDFs."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from registry.errors import DomainError, Forbidden
+
+from .. import imports, selectors, services
+from ..models import Application, Finding, IssuanceBatch, Session
+from ..services import archives, issuance
+from ..services.results import ROLE_PARTS
+from ..services.sessions import required_parts
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _session(request, pk) -> Session:
+    return get_object_or_404(selectors.sessions_for(request.user), pk=pk)
+
+
+def _flash(request, error: DomainError) -> None:
+    for messages_ in error.message_dict.values():
+        for message in messages_:
+            messages.error(request, message)
+
+
+@login_required
+def session_list(request):
+    open_findings = Finding.objects.filter(session=OuterRef("pk"), cleared_at__isnull=True)
+    sessions = (
+        selectors.sessions_for(request.user)
+        .annotate(held=Exists(open_findings), enrolled=Count("applications", filter=Q(applications__state="enrolled")))
+        .order_by("-starts_on", "-id")[:200]
+    )
+    return render(request, "certification/session_list.html", {"sessions": sessions})
+
+
+@login_required
+def session_detail(request, pk, import_errors=None, status=200):
+    session = _session(request, pk)
+    applications = (
+        selectors.applications_for(request.user).filter(session=session).select_related("person", "result", "condition")
+    )
+    roles = selectors.staff_role(request.user, session)
+    context = {
+        "session": session,
+        "applications": applications,
+        "is_admin": selectors.is_admin_of(request.user, session.institution_id),
+        "can_score": bool(roles & set(ROLE_PARTS)),
+        "shortfalls": services.session_staffing_shortfalls(session) if session.state == Session.State.PLANNED else [],
+        "held": selectors.session_is_held(session),
+        "staff": session.staff.select_related("assessor__person"),
+        "import_errors": import_errors,
+        "today": timezone.localdate(),
+    }
+    return render(request, "certification/session_detail.html", context, status=status)
+
+
+@login_required
+def roster_template(request, pk):
+    _session(request, pk)
+    response = HttpResponse(imports.roster_template(), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="roster-template.xlsx"'
+    return response
+
+
+def _upload(request, pk, *, run, back: str, show_errors, done_message: str):
+    """One spreadsheet upload: call `run`, then show the bad rows (nothing was written) or
+    say how many were taken."""
+    session = _session(request, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要导入的 XLSX 或 CSV 文件。"))
+        return redirect(back, pk=pk)
+    try:
+        result = run(actor=request.user, session=session, data=upload.read(), filename=upload.name)
+    except Forbidden as error:
+        messages.error(request, str(error))
+        return redirect(back, pk=pk)
+    except DomainError as error:
+        _flash(request, error)
+        return redirect(back, pk=pk)
+    if result.errors:
+        return show_errors(request, pk, import_errors=result.errors)
+    messages.success(request, done_message % {"n": result.created})
+    return redirect(back, pk=pk)
+
+
+@login_required
+@require_POST
+def roster_import(request, pk):
+    return _upload(
+        request,
+        pk,
+        run=imports.roster_import,
+        back="web-session-detail",
+        show_errors=lambda *a, **k: session_detail(*a, status=400, **k),
+        done_message=_("已导入 %(n)d 名考生。"),
+    )
+
+
+@login_required
+@require_POST
+def session_submit(request, pk):
+    session = _session(request, pk)
+    try:
+        services.session_submit(actor=request.user, session=session)
+        messages.success(request, _("已提交，成绩已锁定并进入公示。"))
+    except (DomainError, Forbidden) as error:
+        _flash(request, error) if isinstance(error, DomainError) else messages.error(request, str(error))
+    return redirect("web-session-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def session_issue(request, pk):
+    session = _session(request, pk)
+    try:
+        batch = issuance.batch_create(actor=request.user, sessions=[session])
+    except Forbidden as error:
+        messages.error(request, str(error))
+        return redirect("web-session-detail", pk=pk)
+    except DomainError as error:
+        _flash(request, error)
+        return redirect("web-session-detail", pk=pk)
+    return redirect("web-batch-detail", pk=batch.pk)
+
+
+@login_required
+def scores(request, pk, import_errors=None):
+    """The score-entry grid of an assessor (or reviewer) assigned to the session."""
+    session = _session(request, pk)
+    roles = selectors.staff_role(request.user, session)
+    allowed = set().union(*(ROLE_PARTS.get(role, set()) for role in roles))
+    if not allowed:
+        raise Forbidden(_("只有指派到本批次的考评员可以录入成绩。"))
+    parts = [p for p in ("theory", "practical", "review") if p in required_parts(session) and p in allowed]
+    special = session.evaluation_type == "special_ability" and "special_passed" in allowed
+    applications = list(
+        Application.objects.filter(session=session, state=Application.State.ENROLLED).select_related("person", "result")
+    )
+    row_errors = {}
+    if request.method == "POST" and import_errors is None:
+        try:
+            with transaction.atomic():
+                for application in applications:
+                    values = {}
+                    for part in parts:
+                        raw = request.POST.get(f"{part}-{application.pk}", "").strip()
+                        current = getattr(application.result, part)
+                        if raw != ("" if current is None else str(current)):
+                            values[part] = raw or None
+                    if special:
+                        raw = request.POST.get(f"special_passed-{application.pk}", "")
+                        choice = {"pass": True, "fail": False}.get(raw)
+                        if choice != application.result.special_passed:
+                            values["special_passed"] = choice
+                    if values:
+                        try:
+                            services.result_record(actor=request.user, application=application, **values)
+                        except (DomainError, Forbidden) as error:
+                            row_errors[application.pk] = "；".join(getattr(error, "messages", [str(error)]))
+                if row_errors:
+                    raise DomainError("rollback")
+        except DomainError:
+            messages.error(
+                request, _("有 %(n)d 行未保存，请按提示修改后重新提交（本次未保存任何成绩）。") % {"n": len(row_errors)}
+            )
+        else:
+            messages.success(request, _("成绩已保存。"))
+            return redirect("web-session-scores", pk=pk)
+        applications = list(
+            Application.objects.filter(session=session, state=Application.State.ENROLLED).select_related(
+                "person", "result"
+            )
+        )
+    posted = request.POST if row_errors else {}
+    for application in applications:
+        application.inputs = []
+        for part in parts:
+            name, current = f"{part}-{application.pk}", getattr(application.result, part)
+            application.inputs.append((name, posted.get(name, "" if current is None else str(current))))
+    context = {
+        "session": session,
+        "applications": applications,
+        "parts": parts,
+        "special": special,
+        "row_errors": row_errors,
+        "import_errors": import_errors,
+        "locked": session.is_locked,
+    }
+    return render(request, "certification/scores.html", context, status=400 if (row_errors or import_errors) else 200)
+
+
+@login_required
+def scores_template(request, pk):
+    session = _session(request, pk)
+    if not selectors.staff_role(request.user, session) & set(ROLE_PARTS):
+        raise Forbidden(_("只有指派到本批次的考评员可以下载成绩表。"))
+    response = HttpResponse(imports.scores_template(session), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="scores-{session.pk}.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def scores_import(request, pk):
+    return _upload(
+        request,
+        pk,
+        run=imports.scores_import,
+        back="web-session-scores",
+        show_errors=scores,
+        done_message=_("已导入 %(n)d 条成绩。"),
+    )
+
+
+def _batch(request, pk) -> IssuanceBatch:
+    return get_object_or_404(selectors.batches_for(request.user), pk=pk)
+
+
+@login_required
+def batch_detail(request, pk):
+    batch = _batch(request, pk)
+    return render(
+        request,
+        "certification/batch_detail.html",
+        {
+            "batch": batch,
+            "progress": selectors.batch_progress(batch),
+            "failures": batch.failures.select_related("result__application__person")[:200],
+            "archive": batch.archives.first(),
+        },
+    )
+
+
+@login_required
+def batch_progress(request, pk):
+    batch = _batch(request, pk)
+    archive = batch.archives.first()
+    return JsonResponse(
+        {
+            "state": batch.state,
+            **selectors.batch_progress(batch),
+            "archive": None
+            if archive is None
+            else {
+                "id": archive.pk,
+                "state": archive.state,
+                "done": archive.done,
+                "total": archive.total,
+                "download": f"/api/batches/{batch.pk}/archives/{archive.pk}/download/"
+                if archive.state == "done"
+                else None,
+            },
+        }
+    )
+
+
+@login_required
+@require_POST
+def batch_archive(request, pk):
+    batch = _batch(request, pk)
+    try:
+        archives.archive_create(actor=request.user, batch=batch)
+    except DomainError as error:
+        _flash(request, error)
+    return redirect("web-batch-detail", pk=pk)

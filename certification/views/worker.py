@@ -1,0 +1,61 @@
+"""The worker's pages: account activation and the lifelong record (我的技能档案)."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from registry.errors import DomainError
+
+from ..pdf import verification_url
+from ..selectors import person_certificates
+from ..services.accounts import worker_activate
+from ..throttle import verification_allowed
+
+
+class ActivationForm(forms.Form):
+    name = forms.CharField(label=_lazy("姓名"), max_length=100)
+    document_number = forms.CharField(label=_lazy("身份证号码"), max_length=40)
+    certificate_number = forms.CharField(label=_lazy("任一证书编号"), max_length=40)
+    username = forms.CharField(label=_lazy("用户名（登录用，勿用身份证号）"), max_length=150)
+    password = forms.CharField(label=_lazy("密码"), widget=forms.PasswordInput)
+
+
+def activate(request):
+    form = ActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not verification_allowed(request, form.cleaned_data["document_number"]):
+            form.add_error(None, _("尝试过于频繁，请稍后再试。"))
+            return render(request, "certification/activate.html", {"form": form}, status=429)
+        try:
+            user = worker_activate(**form.cleaned_data)
+        except DomainError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("账号已开通。"))
+            return redirect("my-record")
+    return render(request, "certification/activate.html", {"form": form})
+
+
+@login_required
+def my_record(request):
+    person = getattr(request.user, "person", None)
+    if person is None:
+        return render(request, "certification/my_record.html", {"person": None})
+    certificates = [{"certificate": c, "share_url": verification_url(c)} for c in person_certificates(person)]
+    context = {
+        "person": person,
+        "certificates": certificates,
+        "trainings": person.trainings.select_related("occupation"),
+        "awards": person.awards.all(),
+        "appointments": person.appointments.select_related("occupation"),
+        "applications": person.applications.select_related("session__occupation", "session__institution", "result")
+        .exclude(state="withdrawn")
+        .order_by("-created_at"),
+    }
+    return render(request, "certification/my_record.html", context)

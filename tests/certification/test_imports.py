@@ -1,0 +1,532 @@
+"""Spreadsheet imports of rosters and score sheets: XLSX and CSV, all or nothing, every bad row
+reported with its sheet row number, column and a reason that never shows a full ID number."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessors.models import Relation
+from certification import imports
+from certification.models import Application, Result, Session
+from registry import identity
+from registry.errors import DomainError, Forbidden
+from registry.levels import Level
+from registry.models import Education, Institution, Person, PriorCertificate, WorkExperience
+from registry.services import person_register
+from tests import factories
+
+from .conftest import TODAY, enrol
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+TWO_YEARS_AGO = (TODAY - datetime.timedelta(days=2 * 366)).isoformat()
+HEADERS = ["姓名", "证件号码", "本职业工作起始日期"]
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+def xlsx(headers, rows) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_file(headers, rows, encoding="utf-8-sig") -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    writer.writerows([["" if cell is None else str(cell) for cell in row] for row in rows])
+    return buffer.getvalue().encode(encoding)
+
+
+def eligible(n, prefix="考生"):
+    return [[f"{prefix}{i}", factories.resident_id(), TWO_YEARS_AGO] for i in range(n)]
+
+
+def roster(world, data, filename="名单.xlsx", session=None, actor=None):
+    return imports.roster_import(
+        actor=actor or world.admin_a, session=session or world.session, data=data, filename=filename, on=TODAY
+    )
+
+
+def counts():
+    return (
+        Person.objects.count(),
+        Application.objects.count(),
+        Result.objects.count(),
+        WorkExperience.objects.count(),
+        Education.objects.count(),
+    )
+
+
+def id_ending_in_x():
+    for sequence in range(1000):
+        number = identity.compose_resident_id("310104", D(1992, 3, 4), sequence)
+        if number.endswith("X"):
+            return number
+    raise AssertionError("no check character X in 1000 sequences")
+
+
+# --- reading ---
+
+
+def test_xlsx_and_csv_in_utf8_bom_and_gbk_read_the_same():
+    headers = ["姓名", "证件号码", "毕业日期", "分数"]
+    number = factories.resident_id()
+    excel_rows = [["张三", number, D(2024, 7, 1), 85], [None, None, None, None], ["李四", number, D(2025, 1, 2), 85.5]]
+    text_rows = [["张三", number, "2024-07-01", "85"], ["", "", "", ""], ["李四", number, "2025-01-02", "85.5"]]
+    tables = [
+        imports.read_table(xlsx(headers, excel_rows), "a.xlsx"),
+        imports.read_table(csv_file(headers, text_rows, "utf-8-sig"), "a.csv"),
+        imports.read_table(csv_file(headers, text_rows, "utf-8"), "a.CSV"),
+        imports.read_table(csv_file(headers, text_rows, "gbk"), "a.csv"),
+    ]
+    expected = [
+        {"姓名": "张三", "证件号码": number, "毕业日期": "2024-07-01", "分数": "85"},
+        {"姓名": "李四", "证件号码": number, "毕业日期": "2025-01-02", "分数": "85.5"},
+    ]
+    for table in tables:
+        assert table == expected
+        assert [row.row for row in table] == [2, 4]  # the empty row 3 is skipped, numbering kept
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "words"),
+    [
+        (b"whatever", "a.xls", ".xlsx"),
+        (b"not a zip", "a.xlsx", "无法读取"),
+        (b"\xff\xfe\x00\x00\x81", "a.csv", "编码"),
+        (csv_file(["", ""], [["张三", "1"]]), "a.csv", "表头"),
+        (csv_file(["姓名"], [["张三"]]), "a.csv", "证件号码"),
+        (csv_file(["姓名", "证件号码"], []), "a.csv", "没有数据"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_reason(data, filename, words):
+    with pytest.raises(DomainError) as caught:
+        imports.read_table(data, filename, required=("姓名", "证件号码"))
+    assert words in " ".join(caught.value.messages)
+
+
+def test_more_than_20000_data_rows_are_refused():
+    rows = [[f"人{i}", "1"] for i in range(imports.MAX_ROWS + 1)]
+    with pytest.raises(DomainError) as caught:
+        imports.read_table(csv_file(["姓名", "证件号码"], rows), "a.csv")
+    assert "20000" in " ".join(caught.value.messages)
+    assert len(imports.read_table(csv_file(["姓名", "证件号码"], rows[:-1]), "a.csv")) == imports.MAX_ROWS
+
+
+# --- rosters ---
+
+
+def test_roster_xlsx_enrols_every_row_with_its_work_record(world):
+    rows = eligible(3)
+    result = roster(world, xlsx(HEADERS, rows))
+    assert result == imports.ImportResult(created=3, errors=[])
+    applications = Application.objects.filter(session=world.session).select_related("person", "condition", "result")
+    assert sorted(a.person.name for a in applications) == ["考生0", "考生1", "考生2"]
+    assert {(a.state, a.condition.code, a.result.outcome) for a in applications} == {("enrolled", "5-1", "pending")}
+    assert sorted(p.document_number for p in Person.objects.filter(name__startswith="考生")) == sorted(
+        r[1] for r in rows
+    )
+    work = WorkExperience.objects.filter(person__name__startswith="考生")
+    assert {(w.occupation_id, w.started.isoformat(), w.ended) for w in work} == {
+        (world.electrician.pk, TWO_YEARS_AGO, None)
+    }
+    assert work.count() == 3
+
+
+def test_the_same_roster_as_gbk_csv_reuses_people_and_identical_work_records(world):
+    rows = eligible(2)
+    roster(world, xlsx(HEADERS, rows))
+    before = counts()
+    second = world.plan(name="第二批")
+    result = roster(world, csv_file(HEADERS, rows, "gbk"), filename="名单.csv", session=second)
+    assert (result.created, result.errors) == (2, [])
+    people, applications, results, work, educations = counts()
+    assert (people, work, educations) == (before[0], before[3], before[4])  # no new person, no duplicate record
+    assert (applications, results) == (before[1] + 2, before[2] + 2)
+
+
+def test_ids_with_full_width_digits_lowercase_x_and_spaces_are_accepted(world):
+    with_x, plain, spaced = id_ending_in_x(), factories.resident_id(), factories.resident_id()
+    rows = [
+        ["甲", with_x.lower(), TWO_YEARS_AGO],
+        ["乙", plain.translate(FULL_WIDTH), TWO_YEARS_AGO],
+        ["丙", f" {spaced[:6]} {spaced[6:14]} {spaced[14:]} ", TWO_YEARS_AGO],
+    ]
+    assert roster(world, xlsx(HEADERS, rows)).created == 3
+    numbers = {p.name: p.document_number for p in Person.objects.filter(name__in=["甲", "乙", "丙"])}
+    assert numbers == {"甲": with_x, "乙": plain, "丙": spaced}
+
+
+@pytest.mark.parametrize("filename", ["名单.xlsx", "名单.csv"])
+def test_an_id_mangled_by_excel_is_refused_with_its_row(world, filename):
+    good = eligible(1)
+    mangled = ["王五", 3.10101199001011e17, TWO_YEARS_AGO]
+    data = (
+        xlsx(HEADERS, [*good, mangled])
+        if filename.endswith("xlsx")
+        else csv_file(HEADERS, [*good, ["王五", "3.10101199001011E+17", TWO_YEARS_AGO]])
+    )
+    before = counts()
+    result = roster(world, data, filename=filename)
+    assert result.created == 0
+    assert [(e.row, e.field) for e in result.errors] == [(3, "证件号码")]
+    assert "Excel" in result.errors[0].message
+    assert counts() == before
+
+
+def test_one_bad_row_changes_nothing_and_is_reported_with_row_and_field(world):
+    rows = eligible(3)
+    bad = rows[1][1][:17] + ("0" if rows[1][1][17] != "0" else "1")  # wrong check character
+    rows.insert(2, ["错号", bad, TWO_YEARS_AGO])
+    before = counts()
+    result = roster(world, xlsx(HEADERS, rows))
+    assert result.created == 0
+    assert [(e.row, e.field) for e in result.errors] == [(4, "证件号码")]
+    assert "校验位" in result.errors[0].message and bad not in result.errors[0].message
+    assert counts() == before
+
+
+def test_every_bad_row_is_listed(world):
+    rows = [
+        ["", factories.resident_id(), TWO_YEARS_AGO],  # 2: no name
+        ["好人", factories.resident_id(), TWO_YEARS_AGO],  # 3: fine
+        ["坏日期", factories.resident_id(), "2024-02-30"],  # 4: no such date
+        ["未来", factories.resident_id(), (TODAY + datetime.timedelta(days=3)).isoformat()],  # 5
+        ["短号", "31011519900101", TWO_YEARS_AGO],  # 6: 14 characters
+    ]
+    result = roster(world, xlsx(HEADERS, rows))
+    assert [(e.row, e.field) for e in result.errors] == [
+        (2, "姓名"),
+        (4, "本职业工作起始日期"),
+        (5, "本职业工作起始日期"),
+        (6, "证件号码"),
+    ]
+    assert not Application.objects.exists()
+
+
+def test_a_duplicate_id_inside_the_file_names_the_first_row(world):
+    rows = eligible(2)
+    rows.append(["又一个", rows[0][1], TWO_YEARS_AGO])
+    result = roster(world, xlsx(HEADERS, rows))
+    assert [(e.row, e.field) for e in result.errors] == [(4, "证件号码")]
+    message = result.errors[0].message
+    assert "第 2 行" in message and identity.mask_document_number(rows[0][1]) in message
+    assert rows[0][1] not in message
+    assert not Application.objects.exists()
+
+
+def test_a_candidate_already_enrolled_is_refused(world):
+    application = enrol(world, name="已报")
+    rows = [*eligible(1), ["已报", application.person.document_number, TWO_YEARS_AGO]]
+    result = roster(world, xlsx(HEADERS, rows))
+    assert [(e.row, e.field) for e in result.errors] == [(3, "证件号码")]
+    assert "已报名本批次" in result.errors[0].message
+    assert Application.objects.count() == 1
+
+
+def test_a_name_other_than_the_registered_one_is_refused(world):
+    person = factories.person(name="赵六")
+    result = roster(world, xlsx(HEADERS, [["赵陆", person.document_number, TWO_YEARS_AGO]]))
+    assert [(e.row, e.field) for e in result.errors] == [(2, "姓名")]
+    assert "赵六" in result.errors[0].message
+    assert Person.objects.get(pk=person.pk).name == "赵六"
+    assert not Application.objects.exists()
+
+
+def test_ineligible_rows_list_the_conditions_missed(world):
+    rows = [["新人", factories.resident_id()], ["半年", factories.resident_id()]]
+    rows[1].append((TODAY - datetime.timedelta(days=183)).isoformat())
+    result = roster(world, xlsx(HEADERS, rows))
+    assert [(e.row, e.field) for e in result.errors] == [(2, ""), (3, "")]
+    for error in result.errors:
+        assert "不符合任何一项申报条件" in error.message and "5-1" in error.message and "5-2" in error.message
+    assert "0.5 年" in result.errors[1].message
+    assert not Person.objects.filter(name__in=["新人", "半年"]).exists()
+
+
+def test_another_institutions_admin_is_forbidden(world):
+    before = counts()
+    with pytest.raises(Forbidden):
+        roster(world, xlsx(HEADERS, eligible(2)), actor=world.admin_b)
+    assert counts() == before
+
+
+def test_a_submitted_session_takes_no_roster(world):
+    Session.objects.filter(pk=world.session.pk).update(state=Session.State.SUBMITTED)
+    before = counts()
+    with pytest.raises(DomainError) as caught:
+        roster(world, xlsx(HEADERS, eligible(2)))
+    assert "已提交" in " ".join(caught.value.messages)
+    assert counts() == before
+
+
+def test_exceptional_routes_wait_for_approval_and_need_reason_and_evidence(world):
+    headers = ["姓名", "证件号码", "申报途径", "理由", "证明材料"]
+    rows = [
+        ["能手", factories.resident_id(), "破格晋升", "市级技术能手", "获奖证书"],
+        ["缺材料", factories.resident_id(), "破格晋升", "市级技术能手", ""],
+        ["乱填", factories.resident_id(), "走后门", "", ""],
+    ]
+    result = roster(world, xlsx(headers, rows))
+    assert [(e.row, e.field) for e in result.errors] == [(3, "理由"), (4, "申报途径")]
+    assert "正常申报" in result.errors[1].message  # lists what may be written
+    result = roster(world, xlsx(headers, rows[:1]))
+    application = Application.objects.get()
+    assert result.created == 1
+    assert (application.state, application.pathway, application.condition) == ("pending_approval", "exceptional", None)
+    assert not Result.objects.exists()
+
+
+def test_the_proportion_cap_is_counted_once_for_the_whole_file(world):
+    world.a.kind, world.a.high_level_cap, world.a.staff_count = Institution.Kind.EMPLOYER, Decimal("0.2"), 10
+    world.a.save()
+    session = world.plan(level=Level.GRADE_3)
+    people = [factories.person(name=f"老师傅{i}") for i in range(3)]
+    for person in people:
+        PriorCertificate.objects.create(
+            person=person,
+            evaluation_type="skill_level",
+            occupation=world.electrician,
+            level=Level.GRADE_4,
+            number=f"P{person.pk}",
+            issuer="原鉴定所",
+            issued_on=D(2010, 1, 1),
+        )
+    rows = [[p.name, p.document_number] for p in people]
+    result = roster(world, xlsx(["姓名", "证件号码"], rows), session=session)
+    assert [(e.row, e.field) for e in result.errors] == [(4, "申报途径")]
+    assert "名额为 2 人" in result.errors[0].message
+    assert roster(world, xlsx(["姓名", "证件号码"], rows[:2]), session=session).created == 2
+
+
+def test_school_cohort_enrols_graduating_year_students(world):
+    world.a.kind, world.a.school_files_as = Institution.Kind.SCHOOL, "social"
+    world.a.save()
+    session = world.plan(level=Level.GRADE_4)
+    headers = ["姓名", "证件号码", "申报途径", "学历类别", "专业", "毕业日期"]
+    soon = (TODAY + datetime.timedelta(days=30)).isoformat()
+    later = (TODAY + datetime.timedelta(days=600)).isoformat()
+    students = [
+        ["学生甲", factories.resident_id(D(2007, 3, 1)), "院校团体申报", "技工学校/中职", "电气运行与控制", soon],
+        ["学生乙", factories.resident_id(D(2007, 5, 1)), "院校团体申报", "中职", "电气运行与控制", soon],
+    ]
+    not_yet = ["学生丙", factories.resident_id(D(2008, 5, 1)), "院校团体申报", "中职", "电气运行与控制", later]
+    result = roster(world, xlsx(headers, [*students, not_yet]), session=session)
+    assert [(e.row, e.field) for e in result.errors] == [(4, "申报途径")]
+    assert "毕业学年" in result.errors[0].message
+    assert not Education.objects.exists()
+    result = roster(world, xlsx(headers, students), session=session)
+    assert result.created == 2
+    applications = Application.objects.filter(session=session).select_related("condition")
+    assert {(a.pathway, a.state, a.condition.code) for a in applications} == {("school_group", "enrolled", "4-3")}
+    educations = Education.objects.all()
+    assert {(e.kind, e.related_occupation_id, e.graduation_date.isoformat()) for e in educations} == {
+        ("secondary_vocational", world.electrician.pk, soon)
+    }
+
+
+def test_the_import_queries_do_not_grow_with_the_rows(world):
+    with CaptureQueriesContext(connection) as few:
+        assert roster(world, xlsx(HEADERS, eligible(5, "少"))).created == 5
+    second = world.plan(name="多")
+    with CaptureQueriesContext(connection) as many:
+        assert roster(world, xlsx(HEADERS, eligible(60, "多")), session=second).created == 60
+    assert len(many) == len(few)
+
+
+# --- templates ---
+
+
+def test_roster_template_has_the_columns_the_text_id_column_an_example_and_notes(world):
+    workbook = openpyxl.load_workbook(io.BytesIO(imports.roster_template()))
+    assert workbook.sheetnames[1] == "说明"
+    sheet = workbook.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    assert header == imports.ROSTER_COLUMNS and header[:2] == ["姓名", "证件号码"]
+    assert sheet.column_dimensions["B"].number_format == "@"
+    assert sheet["B2"].number_format == "@" and isinstance(sheet["B2"].value, str)
+    assert sheet.max_row == 2  # one example row
+    notes = " ".join(str(c.value) for row in workbook["说明"].iter_rows() for c in row if c.value)
+    assert "全部导入" in notes and "一行也不导入" in notes
+    assert all(column in notes for column in imports.ROSTER_COLUMNS)
+    # Uploaded as it is, the example row is refused.
+    result = roster(world, imports.roster_template())
+    assert [(e.row, e.message) for e in result.errors] == [(2, "这是模板中的示例行，请删除后再导入。")]
+
+
+def test_scores_template_lists_enrolled_candidates_with_masked_ids_only(world):
+    applications = [enrol(world, name=f"考生{i}") for i in range(2)]
+    data = imports.scores_template(world.session)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["报名号", "姓名", "证件号码", "理论知识", "操作技能"]
+    assert [row[:3] for row in rows[1:]] == [[a.pk, a.person.name, a.person.document_masked] for a in applications]
+    assert all(row[3] is None and row[4] is None for row in rows[1:])
+    for application in applications:
+        assert "*" in application.person.document_masked
+        assert application.person.document_number.encode() not in data
+        assert all(application.person.document_number not in str(cell) for row in rows for cell in row)
+
+
+# --- scores ---
+
+
+@pytest.fixture
+def scoring(world):
+    world.staff(world.session)
+    applications = [enrol(world, name=f"考生{i}") for i in range(3)]
+    return world, applications, world.assessors_a[0].user
+
+
+def score_sheet(rows, headers=("报名号", "姓名", "理论知识", "操作技能")):
+    return xlsx(list(headers), rows)
+
+
+def test_scores_import_records_scores_and_outcomes(scoring):
+    world, (a, b, c), assessor = scoring
+    data = score_sheet(
+        [[a.pk, a.person.name, 80, 75.5], [b.pk, b.person.name, 40, 90], [c.pk, c.person.name, 70, None]]
+    )
+    result = imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
+    assert result == imports.ImportResult(created=3, errors=[])
+    results = {r.application_id: r for r in Result.objects.all()}
+    assert (results[a.pk].theory, results[a.pk].practical, results[a.pk].outcome) == (
+        Decimal("80.0"),
+        Decimal("75.5"),
+        "passed",
+    )
+    assert results[b.pk].outcome == "failed"
+    assert (results[c.pk].practical, results[c.pk].outcome) == (None, "pending")
+    assert {r.recorded_by for r in results.values()} == {assessor}
+    # Blank cells leave the scores as they are.
+    data = score_sheet([[c.pk, c.person.name, None, 61]], headers=("报名号", "姓名", "理论知识", "操作技能"))
+    imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
+    c_result = Result.objects.get(application=c)
+    assert (c_result.theory, c_result.practical, c_result.outcome) == (Decimal("70.0"), Decimal("61.0"), "passed")
+
+
+def test_scores_import_reports_every_bad_row_and_changes_nothing(scoring):
+    world, (a, b, c), assessor = scoring
+    elsewhere = enrol(world, session=world.plan(name="别的批次"), name="别处")
+    data = score_sheet(
+        [
+            [a.pk, a.person.name, 101, 80],  # 2: out of range
+            [b.pk, b.person.name, 80.25, 80],  # 3: two decimals
+            [99999, "", 80, 80],  # 4: unknown
+            [elsewhere.pk, "别处", 80, 80],  # 5: another session
+            [c.pk, "别人", 80, 80],  # 6: the name does not match (a shifted row)
+            [a.pk, a.person.name, 80, 80],  # 7: duplicate
+            ["abc", "", 80, 80],  # 8: not a number
+        ]
+    )
+    result = imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
+    assert result.created == 0
+    assert [(e.row, e.field) for e in result.errors] == [
+        (2, "理论知识"),
+        (3, "理论知识"),
+        (4, "报名号"),
+        (5, "报名号"),
+        (6, "姓名"),
+        (7, "报名号"),
+        (8, "报名号"),
+    ]
+    assert "0–100" in result.errors[0].message and "一位小数" in result.errors[1].message
+    assert "不存在" in result.errors[2].message and "不是本批次" in result.errors[3].message
+    assert set(Result.objects.values_list("theory", "practical", "outcome", "recorded_by")) == {
+        (None, None, "pending", None)
+    }
+
+
+def test_scores_csv_and_a_part_the_level_does_not_examine(scoring):
+    world, (a, _b, _c), assessor = scoring
+    data = csv_file(["报名号", "理论知识", "操作技能", "综合评审"], [[a.pk, "88", "77", "90"]], "gbk")
+    result = imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.csv")
+    assert [(e.row, e.field) for e in result.errors] == [(2, "综合评审")]
+    assert "不考综合评审" in result.errors[0].message
+    assert Result.objects.get(application=a).theory is None
+    data = csv_file(["报名号", "理论知识", "操作技能"], [[a.pk, "88", "77"]], "gbk")
+    assert imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.csv").created == 1
+    assert Result.objects.get(application=a).outcome == "passed"
+
+
+def test_scores_import_refuses_users_not_assigned_to_the_session(scoring):
+    world, (a, _b, _c), _assessor = scoring
+    data = score_sheet([[a.pk, a.person.name, 80, 80]])
+    for user in (world.admin_a, world.assessor_b.user, world.assessors_a[4].user):
+        with pytest.raises(Forbidden):
+            imports.scores_import(actor=user, session=world.session, data=data, filename="成绩.xlsx")
+    assert Result.objects.get(application=a).theory is None
+
+
+def test_scores_import_respects_recusal_and_the_submitted_lock(scoring):
+    world, (a, b, _c), assessor = scoring
+    Relation.objects.create(assessor=world.assessors_a[0], person=b.person, kind="relative")
+    data = score_sheet([[a.pk, a.person.name, 80, 80], [b.pk, b.person.name, 80, 80]])
+    with pytest.raises(Forbidden) as caught:
+        imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
+    assert "回避" in str(caught.value) and "第 3 行" in str(caught.value)
+    assert Result.objects.get(application=a).theory is None
+    other = world.assessors_a[1].user
+    assert imports.scores_import(actor=other, session=world.session, data=data, filename="成绩.xlsx").created == 2
+    Session.objects.filter(pk=world.session.pk).update(state=Session.State.SUBMITTED)
+    with pytest.raises(DomainError):
+        imports.scores_import(actor=other, session=world.session, data=data, filename="成绩.xlsx")
+
+
+def test_scores_template_round_trips_through_the_import(scoring):
+    world, applications, assessor = scoring
+    workbook = openpyxl.load_workbook(io.BytesIO(imports.scores_template(world.session)))
+    sheet = workbook.worksheets[0]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=4, value=90)
+        sheet.cell(row=row, column=5, value=59 + row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = imports.scores_import(actor=assessor, session=world.session, data=buffer.getvalue(), filename="x.xlsx")
+    assert result.created == len(applications)
+    assert set(Result.objects.values_list("outcome", flat=True)) == {"passed"}
+
+
+def test_api_bulk_enrolment_shares_the_fast_path(world):
+    from certification import services
+
+    number = factories.resident_id()
+    person_register(document_type="resident_id", document_number=number, name="老员工")
+    WorkExperience.objects.create(
+        person=Person.objects.get(name="老员工"), occupation=world.electrician, started=D(2020, 1, 1)
+    )
+    rows = [{"name": "老员工", "document_number": number}, {"name": "老员工", "document_number": number}]
+    with pytest.raises(DomainError) as caught:
+        services.application_enrol_bulk(actor=world.admin_a, session=world.session, rows=rows, on=TODAY)
+    assert caught.value.message_dict["rows"][0].startswith("第 2 行 — document_number")
+    created = services.application_enrol_bulk(actor=world.admin_a, session=world.session, rows=rows[:1], on=TODAY)
+    assert [a.condition.code for a in created] == ["5-1"] and created[0].result.outcome == "pending"
+
+
+def test_the_portable_write_path_gives_the_same_records(world, monkeypatch):
+    """The embedded default (SQLite) writes with bulk_create instead of INSERT … unnest()."""
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    headers = [*HEADERS, "申报途径", "理由", "证明材料"]
+    rows = [[*row, "", "", ""] for row in eligible(2)]
+    rows.append(["能手", factories.resident_id(), "", "竞赛晋升", "市赛金牌", "获奖文件"])
+    assert roster(world, xlsx(headers, rows)).created == 3
+    applications = Application.objects.filter(session=world.session).select_related("person", "condition")
+    assert {a.person.name: (a.state, a.condition and a.condition.code) for a in applications} == {
+        "能手": ("pending_approval", None),
+        "考生0": ("enrolled", "5-1"),
+        "考生1": ("enrolled", "5-1"),
+    }
+    assert Result.objects.count() == 2 and WorkExperience.objects.count() == 2
+    assert {p.sex for p in Person.objects.filter(name__startswith="考生")} <= {"M", "F"}
