@@ -530,3 +530,32 @@ def test_the_portable_write_path_gives_the_same_records(world, monkeypatch):
     }
     assert Result.objects.count() == 2 and WorkExperience.objects.count() == 2
     assert {p.sex for p in Person.objects.filter(name__startswith="考生")} <= {"M", "F"}
+
+
+def test_special_ability_score_sheet_takes_pass_or_fail(world):
+    world.a.filings.get().scopes.create(evaluation_type="special_ability", occupation=world.electrician, levels=[])
+    from certification import services
+
+    session = services.session_plan(
+        actor=world.admin_a,
+        institution=world.a,
+        evaluation_type="special_ability",
+        occupation=world.electrician,
+        level=None,
+        starts_on=world.session.starts_on,
+        ends_on=world.session.ends_on,
+        site="实训楼",
+    )
+    world.staff(session)
+    first, second = enrol(world, session=session, name="甲"), enrol(world, session=session, name="乙")
+    assessor = world.assessors_a[0].user
+    template = openpyxl.load_workbook(io.BytesIO(imports.scores_template(session))).active
+    assert "专项考核结果" in [cell.value for cell in template[1]]
+    bad = xlsx(["报名号", "姓名", "专项考核结果"], [[first.pk, "甲", "合格"], [second.pk, "乙", "优秀"]])
+    result = imports.scores_import(actor=assessor, session=session, data=bad, filename="专项.xlsx")
+    assert [(e.row, e.field) for e in result.errors] == [(3, "专项考核结果")]
+    assert Result.objects.get(application=first).outcome == "pending"
+    good = xlsx(["报名号", "姓名", "专项考核结果"], [[first.pk, "甲", "合格"], [second.pk, "乙", "不合格"]])
+    assert imports.scores_import(actor=assessor, session=session, data=good, filename="专项.xlsx").errors == []
+    assert Result.objects.get(application=first).outcome == "passed"
+    assert Result.objects.get(application=second).outcome == "failed"
