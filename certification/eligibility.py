@@ -80,14 +80,21 @@ def facts_from(
         (c.level, c.issued_on) for c in prior_certificates if c.occupation_id == occupation_id and c.issued_on <= on
     ]
     held += [(level, issued_on) for level, issued_on in certificates if issued_on <= on]
-    work_days, apprenticeship = 0, False
+    spans, apprenticeship = [], False
     for job in work_experiences:
         if job.occupation_id != occupation_id or job.started > on:
             continue
-        end = min(job.ended or on, on)
-        work_days += (end - job.started).days
+        spans.append((job.started, min(job.ended or on, on)))
         if job.apprenticeship and job.ended and job.ended <= on:
             apprenticeship = True
+    # Overlapping records (two rosters, two employers at once) count their common time once.
+    work_days, covered_until = 0, None
+    for start, end in sorted(spans):
+        if covered_until is not None and start < covered_until:
+            start = covered_until
+        if end > start:
+            work_days += (end - start).days
+        covered_until = max(covered_until or end, end)
     horizon = on + datetime.timedelta(days=GRADUATING_YEAR_DAYS)
     education = {
         e.kind for e in educations if e.related_occupation_id == occupation_id and e.graduation_date <= horizon

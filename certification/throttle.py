@@ -8,17 +8,18 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from registry.identity import normalize_document_number
+
 log = logging.getLogger("certification.verification")
 
 
 def client_ip(request) -> str:
-    # Behind the proxy the first X-Forwarded-For address is the client's (set by our own proxy).
+    """The client's address. Behind our own proxy (TRUST_X_FORWARDED_FOR) it is the last
+    X-Forwarded-For entry, the one that proxy appended: earlier entries are the client's to forge."""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (
-        forwarded.split(",")[0].strip()
-        if forwarded and settings.TRUST_X_FORWARDED_FOR
-        else request.META.get("REMOTE_ADDR", "")
-    )
+    if forwarded and settings.TRUST_X_FORWARDED_FOR:
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def _hit(key: str, limit: int, window: int) -> bool:
@@ -42,7 +43,9 @@ def verification_allowed(request, id_number: str | None = None) -> bool:
         return False
     if id_number:
         # The ID number itself never reaches the cache or the log: only a digest of it.
-        digest = hashlib.sha256(f"{settings.ID_HASH_KEY}:{id_number}".encode()).hexdigest()[:24]
+        # Counted on the normalised number, so "x"/"X", spaces or full-width digits are one number.
+        canonical = normalize_document_number(id_number)
+        digest = hashlib.sha256(f"{settings.ID_HASH_KEY}:{canonical}".encode()).hexdigest()[:24]
         per_id_limit, per_id_window = settings.VERIFY_RATE_LIMIT_PER_ID
         if not _hit(f"verify:id:{digest}", per_id_limit, per_id_window):
             log.warning("verification rate limit hit for one ID number (digest %s) from %s", digest, ip)

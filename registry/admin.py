@@ -218,7 +218,8 @@ class WorkExperienceInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    """Shows the masked number only; search finds a person by the exact full number."""
+    """Shows the masked number only. There is no search by ID number: the admin's search is a GET
+    and would put the full number in the URL and the access log."""
 
     list_display = ["name", "document_type", "document_masked", "sex", "birth_date"]
     list_filter = ["document_type", "sex"]
@@ -257,15 +258,3 @@ class PersonAdmin(admin.ModelAdmin):
         )
         obj.pk = person.pk
         obj.__dict__.update({k: v for k, v in person.__dict__.items() if not k.startswith("_")})
-
-    def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = identity.normalize_document_number(search_term)
-        if len(term) >= 15:
-            for document_type in identity.DocumentType.values:
-                try:
-                    number = identity.validate_document_number(document_type, term)
-                except ValidationError:
-                    continue
-                queryset |= self.model.objects.filter(document_hash=identity.document_hash(document_type, number))
-        return queryset, may_have_duplicates

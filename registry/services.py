@@ -45,12 +45,8 @@ def person_name_mismatch(existing: Person, name: str) -> DomainError | None:
     """A known number under another name: one of the two is a typing mistake."""
     if existing.name == name:
         return None
-    return DomainError(
-        {
-            "name": _("该证件号码已登记的姓名为“%(known)s”，与“%(given)s”不符。")
-            % {"known": existing.name, "given": name}
-        }
-    )
+    # The registered name is not revealed: it would let anyone with an ID number learn a name.
+    return DomainError({"name": _("姓名“%(given)s”与该证件号码已登记的姓名不符，请核对。") % {"given": name}})
 
 
 def person_fields(*, document_type: str, number: str, name: str) -> dict:

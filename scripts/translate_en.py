@@ -174,6 +174,7 @@ EN = {
     "已取消": "Cancelled",
 }
 
+
 def main(path: Path) -> None:
     out, block = [], []
     for line in path.read_text(encoding="utf-8").split("\n") + [""]:

@@ -73,7 +73,7 @@ class SessionIn(serializers.Serializer):
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
     site = serializers.CharField(max_length=200)
-    rooms = serializers.IntegerField(min_value=1, default=1)
+    rooms = serializers.IntegerField(min_value=1, max_value=500, default=1)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 

@@ -372,6 +372,8 @@ def lock_for_enrolment(actor: User, session: Session) -> Session:
     session = Session.objects.select_for_update().select_related("institution", "standard").get(pk=session.pk)
     _require_enroller(actor, session)
     _open_session(session)
+    # The proportion cap counts across the institution's sessions: serialise its enrolments.
+    Institution.objects.select_for_update().filter(pk=session.institution_id).first()
     return session
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from registry import identity
 from registry.errors import DomainError, Forbidden
+from registry.levels import EVALUATION_TYPES, EvaluationType
 from registry.models import User
 from registry.selectors import user_is_regulator
 
@@ -28,7 +29,8 @@ MIN_STATUS_LIST_BITS = 131_072  # W3C Bitstring Status List: at least 16 KB, for
 def certificate_revoke(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
     """The regulator, or the issuing institution, revokes a certificate with a reason."""
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-    if not (user_is_regulator(actor) or is_admin_of(actor, certificate.institution_id)):
+    own_issue = EVALUATION_TYPES[EvaluationType(certificate.evaluation_type)].issued_by_institution
+    if not (user_is_regulator(actor) or (own_issue and is_admin_of(actor, certificate.institution_id))):
         raise Forbidden(_("只有监管部门或发证机构可以撤销证书。"))
     if certificate.is_revoked:
         raise DomainError(

@@ -8,7 +8,6 @@ killed before commit leaves nothing behind (its serials were never taken).
 """
 
 import datetime
-import hashlib
 import itertools
 import secrets
 import time
@@ -19,7 +18,6 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry import identity
 from registry.errors import DomainError, Forbidden
 from registry.levels import EVALUATION_TYPES, EvaluationType, Level
 from registry.models import User
@@ -95,7 +93,10 @@ def _scope_problem(session: Session, issue_date: datetime.date) -> str | None:
 @transaction.atomic
 def batch_create(*, actor: User, sessions: list[Session], issue_date: datetime.date | None = None) -> IssuanceBatch:
     """Submit sessions (one session, or a school's cohort) for issuance as one batch."""
-    issue_date = issue_date or timezone.localdate()
+    today = timezone.localdate()
+    issue_date = issue_date or today
+    if issue_date > today:
+        raise DomainError({"issue_date": _("发证日期不能晚于今天（%(d)s）。") % {"d": today}})
     if not sessions:
         raise DomainError({"sessions": _("请选择要发证的评价批次。")})
     # Locking the sessions serialises two submissions of the same session: the second sees batch set.
@@ -209,10 +210,8 @@ class CredentialTemplate:
         self.achievement_name = f"{occupation.name}{level}"
         self.criteria = {"narrative": f"{session.get_evaluation_type_display()}：{occupation.code}{level}"}
 
-    def document(self, *, number: str, holder_name: str, holder_id: str, status_index: int) -> dict:
+    def document(self, *, number: str, holder_name: str, status_index: int) -> dict:
         base = self.base
-        salt = secrets.token_hex(8)
-        id_hash = hashlib.sha256((holder_id + salt).encode()).hexdigest()
         return {
             "@context": signing.CONTEXT,
             "id": f"{base}/credentials/{number}",
@@ -222,15 +221,10 @@ class CredentialTemplate:
             "name": self.name,
             "credentialSubject": {
                 "type": ["AchievementSubject"],
+                # The holder by name only: a hash of the ID number, even salted, is brute-forced
+                # offline (area × birth date × sequence is ~1e8), so the ID stays out of the credential.
                 "identifier": [
                     {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": holder_name},
-                    {
-                        "type": "IdentityObject",
-                        "identityType": "identifier",
-                        "hashed": True,
-                        "identityHash": f"sha256${id_hash}",
-                        "salt": salt,
-                    },
                 ],
                 "achievement": {
                     "id": self.achievement_id,
@@ -259,7 +253,6 @@ RESULT_FIELDS = (
     "application__session_id",
     "application__person_id",
     "application__person__name",
-    "application__person__document_ciphertext",
 )
 
 
@@ -335,11 +328,7 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
     certificates = []
     for offset, (row, certificate_id) in enumerate(zip(rows, ids, strict=True)):
         number = numbering.format_number(prefix, first + offset)
-        text = signing.canonical(
-            template.document(
-                number=number, holder_name=row[5], holder_id=identity.decrypt(row[6]), status_index=certificate_id
-            )
-        )
+        text = signing.canonical(template.document(number=number, holder_name=row[5], status_index=certificate_id))
         certificates.append(
             {
                 "id": certificate_id,
@@ -374,4 +363,9 @@ def _finish(batch: IssuanceBatch) -> None:
         return
     batch.state, batch.finished_at = IssuanceBatch.State.DONE, timezone.now()
     batch.save(update_fields=["state", "finished_at"])
-    Session.objects.filter(batch=batch).update(state=Session.State.ISSUED)
+    # A session whose passed results all got a certificate is issued. One with failures (a hold,
+    # a lapsed filing) stays submitted and leaves the batch, so that a later batch can take its
+    # uncertified results once the cause is cleared; Certificate.result keeps that exactly once.
+    failed_sessions = set(batch.failures.values_list("result__application__session_id", flat=True))
+    Session.objects.filter(batch=batch).exclude(pk__in=failed_sessions).update(state=Session.State.ISSUED)
+    Session.objects.filter(batch=batch, pk__in=failed_sessions).update(batch=None)

@@ -62,8 +62,8 @@ def session_plan(
         raise DomainError({"level": _("专项职业能力考核不分等级。")})
     if ends_on < starts_on:
         raise DomainError({"ends_on": _("考核结束日期早于开始日期。")})
-    if rooms < 1:
-        raise DomainError({"rooms": _("考场数至少为 1。")})
+    if not 1 <= rooms <= 500:
+        raise DomainError({"rooms": _("考场数应在 1–500 之间。")})
     if not (site or "").strip():
         raise DomainError({"site": _("请填写考核地点。")})
     if specialty is not None and specialty.occupation_id != occupation.id:

@@ -27,9 +27,8 @@ def _session(request, pk) -> Session:
 
 
 def _flash(request, error: DomainError) -> None:
-    for messages_ in error.message_dict.values():
-        for message in messages_:
-            messages.error(request, message)
+    for message in error.messages:
+        messages.error(request, message)
 
 
 @login_required

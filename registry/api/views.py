@@ -1,7 +1,7 @@
 """Read-mostly API of the registry: occupations, institutions, filings."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -83,6 +83,11 @@ class FilingOut(serializers.ModelSerializer):
         fields = ["id", "institution", "institution_name", "state", "valid_from", "valid_until", "scopes"]
 
 
+class FilingTransitionIn(serializers.Serializer):
+    to_state = serializers.ChoiceField(Filing.State.choices)
+    reason = serializers.CharField(allow_blank=True)
+
+
 class FilingFilter(django_filters.FilterSet):
     valid_on = django_filters.DateFilter(method="filter_valid_on", label="in its window on this date")
 
@@ -106,21 +111,14 @@ class FilingViewSet(viewsets.ReadOnlyModelViewSet):
         return qs.order_by("institution__name", "-valid_from")
 
     @extend_schema(
-        request=inline_serializer(
-            "FilingTransitionIn",
-            {"to_state": serializers.ChoiceField(Filing.State.choices), "reason": serializers.CharField()},
-        ),
+        request=FilingTransitionIn,
         responses={200: FilingOut, **ERROR_RESPONSES},
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Move the filing to another state (regulator; the institution may withdraw), with a reason."""
         filing = self.get_object()
-        data = request.data
-        services.filing_transition(
-            filing=filing,
-            to_state=str(data.get("to_state", "")),
-            actor=request.user,
-            reason=str(data.get("reason", "")),
-        )
+        serializer = FilingTransitionIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.filing_transition(filing=filing, actor=request.user, **serializer.validated_data)
         return Response(FilingOut(self.get_queryset().get(pk=filing.pk)).data, status=status.HTTP_200_OK)
