@@ -69,8 +69,9 @@ def _session_problems(session: Session, issue_date: datetime.date) -> list[str]:
         problems.append(
             _("%(s)s：成绩公示至 %(d)s，公示期满后方可发证。") % {"s": label, "d": session.publicity_ends_on}
         )
-    if _scope_problem(session, issue_date):
-        problems.append(f"{label}：{_scope_problem(session, issue_date)}")
+    scope_problem = _scope_problem(session, issue_date)
+    if scope_problem:
+        problems.append(f"{label}：{scope_problem}")
     if not session.institution.site_code:
         problems.append(_("%(s)s：机构尚未分配站点序列码，无法编号。") % {"s": label})
     return problems

@@ -56,6 +56,22 @@ class World:
             **kwargs,
         )
 
+    def plan_special(self) -> Session:
+        """A special-ability session at A (pass/fail, no level), after filing that scope."""
+        self.a.filings.get().scopes.create(
+            evaluation_type=EvaluationType.SPECIAL_ABILITY, occupation=self.electrician, levels=[]
+        )
+        return services.session_plan(
+            actor=self.admin_a,
+            institution=self.a,
+            evaluation_type=EvaluationType.SPECIAL_ABILITY,
+            occupation=self.electrician,
+            level=None,
+            starts_on=TODAY,
+            ends_on=TODAY,
+            site="x",
+        )
+
     def staff(self, session: Session, assessors=3, invigilators=2):
         for assessor in self.assessors_a[:assessors]:
             services.session_staff_assign(actor=self.admin_a, session=session, assessor=assessor, role="assessor")

@@ -533,19 +533,7 @@ def test_the_portable_write_path_gives_the_same_records(world, monkeypatch):
 
 
 def test_special_ability_score_sheet_takes_pass_or_fail(world):
-    world.a.filings.get().scopes.create(evaluation_type="special_ability", occupation=world.electrician, levels=[])
-    from certification import services
-
-    session = services.session_plan(
-        actor=world.admin_a,
-        institution=world.a,
-        evaluation_type="special_ability",
-        occupation=world.electrician,
-        level=None,
-        starts_on=world.session.starts_on,
-        ends_on=world.session.ends_on,
-        site="实训楼",
-    )
+    session = world.plan_special()
     world.staff(session)
     first, second = enrol(world, session=session, name="甲"), enrol(world, session=session, name="乙")
     assessor = world.assessors_a[0].user

@@ -5,7 +5,7 @@ import pytest
 from certification import services
 from certification.models import Result, ResultCorrection
 from registry.errors import DomainError, Forbidden
-from registry.levels import EvaluationType, Level
+from registry.levels import Level
 from tests import factories
 
 from .conftest import TODAY, enrol
@@ -151,19 +151,7 @@ def test_correction_before_submission_is_refused(scoring):
 
 
 def test_special_ability_is_pass_fail(world):
-    world.a.filings.get().scopes.create(
-        evaluation_type=EvaluationType.SPECIAL_ABILITY, occupation=world.electrician, levels=[]
-    )
-    session = services.session_plan(
-        actor=world.admin_a,
-        institution=world.a,
-        evaluation_type=EvaluationType.SPECIAL_ABILITY,
-        occupation=world.electrician,
-        level=None,
-        starts_on=TODAY,
-        ends_on=TODAY,
-        site="x",
-    )
+    session = world.plan_special()
     world.staff(session)
     application = enrol(world, session=session)
     assessor = world.assessors_a[0].user

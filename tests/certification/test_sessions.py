@@ -287,19 +287,7 @@ def test_only_an_attached_supervisor_files_findings(world):
 
 
 def test_special_ability_session_has_no_level(world):
-    world.a.filings.get().scopes.create(
-        evaluation_type=EvaluationType.SPECIAL_ABILITY, occupation=world.electrician, levels=[]
-    )
-    session = services.session_plan(
-        actor=world.admin_a,
-        institution=world.a,
-        evaluation_type=EvaluationType.SPECIAL_ABILITY,
-        occupation=world.electrician,
-        level=None,
-        starts_on=TODAY,
-        ends_on=TODAY,
-        site="x",
-    )
+    session = world.plan_special()
     assert session.level is None
     with pytest.raises(DomainError):
         services.session_plan(
