@@ -20,7 +20,7 @@ from registry.levels import Level
 from .. import pdf, selectors, signing
 from ..models import BatchArchive, BatchFailure, Certificate, IssuanceBatch
 from ..services import archives, certificates, issuance
-from ..throttle import verification_allowed
+from ..throttle import verification_check
 from . import serializers as s
 
 
@@ -187,8 +187,14 @@ def verify(request):
     """Public verification: name + ID number + certificate number (all must match), or the QR
     link's code. POST only, so that no ID number ever appears in a URL or an access log."""
     data = _data(s.VerifyIn, request)
-    if not verification_allowed(request, data.get("document_number")):
-        return Response({"detail": "查询过于频繁，请稍后再试。"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    # The per-number limit applies to queries by number only: the QR code path stays open.
+    refusal = verification_check(request, data.get("document_number"), None if data.get("code") else data.get("number"))
+    if refusal:
+        response = Response(
+            {"detail": refusal.message, "limit": refusal.limit}, status=status.HTTP_429_TOO_MANY_REQUESTS
+        )
+        response["Retry-After"] = str(refusal.wait_seconds)
+        return response
     if data.get("code"):
         row = certificates.certificate_by_code(data["code"])
     else:
