@@ -177,7 +177,10 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     responses={
         200: s.VerifyOut,
         400: ERROR_RESPONSES[400],
-        429: OpenApiResponse(description="Too many verification requests from this client."),
+        429: OpenApiResponse(
+            description="Too many requests from this client, for this ID number from this client, or for this "
+            "certificate number today (then verify by the QR code); `detail` says how long to wait."
+        ),
     },
 )
 @api_view(["POST"])

@@ -226,6 +226,27 @@ def test_activation_code_is_issued_by_the_enrolling_institution_or_the_regulator
         activation_code_issue(actor=world.admin_b, person=person)
 
 
+def test_institution_page_issues_the_code_once_and_it_opens_the_account(issued, client):
+    world, (certificate, _other) = issued
+    person = certificate.person
+    application = person.applications.get()
+    url = reverse("web-activation-code", args=[application.session_id, application.pk])
+    client.force_login(world.admin_b)
+    assert client.post(url).status_code == 404
+    client.force_login(world.assessors_a[0].user)  # staffed on the session, not an admin
+    assert client.post(url).status_code == 403
+    client.force_login(world.admin_a)
+    roster = client.get(reverse("web-session-detail", args=[application.session_id])).content.decode()
+    assert url in roster
+    response = client.post(url)
+    assert response.status_code == 200 and no_store(response)
+    code = re.search(r'id="activation-code">([A-Z2-9-]+)<', response.content.decode()).group(1)
+    assert person.document_number not in response.content.decode()
+    client.logout()
+    form = {"name": person.name, "document_number": person.document_number, "password": "Long-enough-pass-9"}
+    assert activate(client, form, activation_code=code, username="holder").status_code == 302
+
+
 def test_activation_code_is_single_use_and_expires(issued, client):
     world, (certificate, _other) = issued
     person = certificate.person
