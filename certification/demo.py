@@ -7,7 +7,7 @@ import datetime
 from django.utils import timezone
 
 from assessors.models import Assessor
-from registry.identity import compose_resident_id
+from registry.identity import compose_resident_id, document_hash
 from registry.levels import EvaluationType, Level
 from registry.models import Institution, Occupation, Person, User, WorkExperience
 from registry.services import person_register
@@ -69,3 +69,16 @@ def demo_issued_session(*, institution: Institution, admin: User, worker: Person
     session.refresh_from_db()
     issuance.batch_create(actor=admin, sessions=[session], issue_date=today)
     return session
+
+
+def demo_activation_code(*, admin: User) -> tuple[Person, str] | None:
+    """A fresh one-time activation code for the demo candidate who has no account yet (吴婷,
+    passed in the demo session), so that activation can be tried; None once she has one."""
+    from .services.accounts import activation_code_issue
+
+    name, year, seq = CANDIDATES[1]
+    number = compose_resident_id("310113", datetime.date(year, 3, 1), seq)
+    person = Person.objects.filter(name=name, document_hash=document_hash("resident_id", number)).first()
+    if person is None or person.user_id is not None:
+        return None
+    return person, activation_code_issue(actor=admin, person=person)

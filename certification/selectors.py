@@ -9,7 +9,7 @@ Who sees what (DOMAIN.md, "Who uses it"):
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
-from registry.models import User
+from registry.models import Person, User
 from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regulator
 
 from .models import Application, Certificate, Finding, IssuanceBatch, Result, Session, SessionStaff
@@ -96,3 +96,16 @@ def batch_progress(batch: IssuanceBatch) -> dict:
 def person_certificates(person) -> QuerySet[Certificate]:
     """The lifelong record's certificates: every certificate issued here to the person."""
     return Certificate.objects.filter(person=person).select_related("institution", "occupation").order_by("-issued_on")
+
+
+def people_for_activation(user: User) -> QuerySet[Person]:
+    """Whom `user` may hand an activation code: everyone for the regulator; for an institution
+    or school admin, the people their institutions have enrolled or certified."""
+    if not user.is_authenticated:
+        return Person.objects.none()
+    if user_is_regulator(user):
+        return Person.objects.all()
+    admin_of = user_institution_ids(user, ADMIN_ROLES)
+    enrolled = Application.objects.filter(person=OuterRef("pk"), session__institution_id__in=admin_of)
+    certified = Certificate.objects.filter(person=OuterRef("pk"), institution_id__in=admin_of)
+    return Person.objects.filter(Exists(enrolled) | Exists(certified))

@@ -1,12 +1,34 @@
-"""Rate limits for public verification: per client and per ID number (DOMAIN.md: resist
-enumeration), counted in the cache (Redis in production), shared by the API and the page."""
+"""Rate limits for public verification and worker activation (DOMAIN.md: resist enumeration),
+counted in the cache (Redis in production), shared by the API and the pages.
+
+Three limits guard a query by name + ID number + certificate number:
+
+- per client address (`VERIFY_RATE_LIMIT`);
+- per ID number *and client* (`VERIFY_RATE_LIMIT_PER_ID`): keyed on both, so that a stranger who
+  knows someone's ID number cannot lock that person (or anyone else) out by failing from their
+  own address. A limit shared by every client cannot let a correct answer through while it
+  refuses wrong ones (the refusal itself would then tell right from wrong), so it would have to
+  refuse everybody: that is the lock-out this keying avoids. Guessing from many addresses is
+  bounded by the next limit and, for activation, by the one-time code's entropy;
+- per certificate number across all clients (`VERIFY_RATE_LIMIT_PER_NUMBER`, a few tens a day):
+  the name and number printed on a certificate and the public form of the ID number leave too
+  many candidates to try within it; past it the form answers "use the QR code" for that number,
+  and the QR link (an unguessable code) keeps working.
+
+Each window starts at its first hit and lasts its length (it is not aligned to the clock), and
+the window's start is stored, so a refusal states the real remaining wait.
+"""
 
 import hashlib
 import logging
+import math
 import time
+import unicodedata
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from registry.identity import normalize_document_number
 
@@ -22,32 +44,125 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _hit(key: str, limit: int, window: int) -> bool:
-    """Count one hit in the current window; False once `limit` is exceeded."""
-    bucket = f"throttle:{key}:{int(time.time()) // window}"
-    if cache.add(bucket, 1, window + 5):
-        return True
+def wait_message(seconds: int) -> str:
+    """The real remaining wait, "请 N 分钟后再试" (in hours when it is long)."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes > 120:
+        return _("查询过于频繁，请 %(n)d 小时后再试。") % {"n": math.ceil(minutes / 60)}
+    return _("查询过于频繁，请 %(n)d 分钟后再试。") % {"n": minutes}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request was refused and how long until it may be tried again."""
+
+    limit: str  # "client", "id", "number" or "person"
+    wait_seconds: int
+
+    @property
+    def message(self) -> str:
+        if self.limit == "number":
+            return _("该证书编号今日查验次数已达上限，请使用证书上的二维码查验。")
+        return wait_message(self.wait_seconds)
+
+
+def _keys(key: str) -> tuple[str, str]:
+    return f"throttle:{key}:start", f"throttle:{key}:n"
+
+
+def _remaining(start_key: str, window: int, now: float) -> int:
+    start = cache.get(start_key)
+    return max(1, math.ceil((start if start is not None else now) + window - now))
+
+
+def _hit(key: str, limit: int, window: int) -> int:
+    """Count one hit; 0 while within `limit` hits of the window that began with the first of
+    them, else the seconds until that window ends."""
+    now = time.time()
+    start_key, count_key = _keys(key)
+    cache.add(start_key, now, window)
+    cache.add(count_key, 0, window)
     try:
-        return cache.incr(bucket) <= limit
+        count = cache.incr(count_key)
     except ValueError:  # expired between add and incr
-        cache.add(bucket, 1, window + 5)
-        return True
+        cache.add(count_key, 1, window)
+        count = 1
+    return 0 if count <= limit else _remaining(start_key, window, now)
 
 
-def verification_allowed(request, id_number: str | None = None) -> bool:
-    """One check per request; logs the refusals so the regulator can see sweeps."""
+def _over(key: str, limit: int, window: int) -> int:
+    """Like `_hit` without counting: for limits that count failures only."""
+    now = time.time()
+    start_key, count_key = _keys(key)
+    return _remaining(start_key, window, now) if (cache.get(count_key) or 0) >= limit else 0
+
+
+def _digest(kind: str, canonical: str) -> str:
+    # The number itself never reaches the cache or the log: only a keyed digest of it.
+    return hashlib.sha256(f"{settings.ID_HASH_KEY}:{kind}:{canonical}".encode()).hexdigest()[:24]
+
+
+def id_digest(id_number: str) -> str:
+    """Counted on the normalised number, so "x"/"X", spaces or full-width digits are one number."""
+    return _digest("id", normalize_document_number(id_number))
+
+
+def canonical_certificate_number(raw: object) -> str:
+    """NFKC (full-width letters and digits), no spaces, upper case: one key per number."""
+    text = unicodedata.normalize("NFKC", str(raw if raw is not None else ""))
+    return "".join(text.split()).upper()
+
+
+def verification_check(request, id_number: str | None = None, certificate_number: str | None = None) -> Refusal | None:
+    """One check per request (verification or activation); None when allowed. Refusals are
+    logged (without the number) so the regulator can see sweeps."""
     ip = client_ip(request)
     limit, window = settings.VERIFY_RATE_LIMIT
-    if not _hit(f"verify:ip:{ip}", limit, window):
+    wait = _hit(f"verify:ip:{ip}", limit, window)
+    if wait:
         log.warning("verification rate limit hit by client %s", ip)
-        return False
+        return Refusal("client", wait)
     if id_number:
-        # The ID number itself never reaches the cache or the log: only a digest of it.
-        # Counted on the normalised number, so "x"/"X", spaces or full-width digits are one number.
-        canonical = normalize_document_number(id_number)
-        digest = hashlib.sha256(f"{settings.ID_HASH_KEY}:{canonical}".encode()).hexdigest()[:24]
-        per_id_limit, per_id_window = settings.VERIFY_RATE_LIMIT_PER_ID
-        if not _hit(f"verify:id:{digest}", per_id_limit, per_id_window):
+        digest = id_digest(id_number)
+        limit, window = settings.VERIFY_RATE_LIMIT_PER_ID
+        wait = _hit(f"verify:id:{digest}:{ip}", limit, window)
+        if wait:
             log.warning("verification rate limit hit for one ID number (digest %s) from %s", digest, ip)
-            return False
-    return True
+            return Refusal("id", wait)
+    if certificate_number:
+        digest = _digest("certificate", canonical_certificate_number(certificate_number))
+        limit, window = settings.VERIFY_RATE_LIMIT_PER_NUMBER
+        wait = _hit(f"verify:number:{digest}", limit, window)
+        if wait:
+            log.warning("verification rate limit hit for one certificate number (digest %s) from %s", digest, ip)
+            return Refusal("number", wait)
+    return None
+
+
+def verification_allowed(request, id_number: str | None = None, certificate_number: str | None = None) -> bool:
+    return verification_check(request, id_number, certificate_number) is None
+
+
+# --- Activation: failures per person (the ID number) and client ---
+
+
+def _activation_key(request, id_number: str) -> str:
+    return f"activate:person:{id_digest(id_number)}:{client_ip(request)}"
+
+
+def activation_check(request, id_number: str) -> Refusal | None:
+    """Refused once this client has failed `ACTIVATION_RATE_LIMIT_PER_PERSON` times for this
+    person within the window; another client is not affected (see the module's note)."""
+    limit, window = settings.ACTIVATION_RATE_LIMIT_PER_PERSON
+    wait = _over(_activation_key(request, id_number), limit, window)
+    if wait:
+        log.warning(
+            "activation attempts exhausted for one person (digest %s) from %s", id_digest(id_number), client_ip(request)
+        )
+        return Refusal("person", wait)
+    return None
+
+
+def activation_failed(request, id_number: str) -> None:
+    limit, window = settings.ACTIVATION_RATE_LIMIT_PER_PERSON
+    _hit(_activation_key(request, id_number), limit, window)

@@ -3,8 +3,14 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from certification.api.issuance_views import BatchViewSet, CertificateViewSet, verify
-from certification.api.views import ApplicationViewSet, FindingViewSet, ResultViewSet, SessionViewSet
-from registry.api.views import FilingViewSet, InstitutionViewSet, OccupationViewSet
+from certification.api.views import (
+    ApplicationViewSet,
+    FindingViewSet,
+    ResultViewSet,
+    SessionViewSet,
+    person_activation_code,
+)
+from registry.api.views import FilingViewSet, InstitutionViewSet, OccupationViewSet, person_document
 
 router = DefaultRouter()
 router.register("occupations", OccupationViewSet, basename="occupation")
@@ -20,5 +26,7 @@ router.register("certificates", CertificateViewSet, basename="certificate")
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("verify/", verify, name="api-verify"),
+    path("people/<int:pk>/document/", person_document, name="api-person-document"),
+    path("people/<int:pk>/activation-code/", person_activation_code, name="api-person-activation-code"),
     path("", include(router.urls)),
 ]

@@ -70,7 +70,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "registry.middleware.NoStorePersonalDataMiddleware",
 ]
+# Public paths whose responses carry personal data: never cached (registry/middleware.py).
+NO_STORE_PATHS = ("/verify/", "/v/", "/api/verify/", "/accounts/")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -234,5 +237,12 @@ ISSUANCE_TEST_DELAY_SECONDS = float(os.environ.get("ISSUANCE_TEST_DELAY_SECONDS"
 # --- Public verification ---
 # (requests, seconds): per client address, and per ID number asked about.
 VERIFY_RATE_LIMIT = (int(os.environ.get("VERIFY_RATE_LIMIT", "20")), 60)
+# Per ID number and client: one client's failures never lock another out (certification/throttle.py).
 VERIFY_RATE_LIMIT_PER_ID = (int(os.environ.get("VERIFY_RATE_LIMIT_PER_ID", "10")), 3600)
+# Per certificate number, all clients together, a day: then "use the QR code" for that number.
+VERIFY_RATE_LIMIT_PER_NUMBER = (int(os.environ.get("VERIFY_RATE_LIMIT_PER_NUMBER", "30")), 86400)
+# Worker activation: failed attempts per person (ID number) and client, an hour.
+ACTIVATION_RATE_LIMIT_PER_PERSON = (int(os.environ.get("ACTIVATION_RATE_LIMIT_PER_PERSON", "5")), 3600)
+# One-time activation codes handed to the holder: days until a code expires.
+ACTIVATION_CODE_DAYS = int(os.environ.get("ACTIVATION_CODE_DAYS", "60"))
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", PRODUCTION)

@@ -24,6 +24,11 @@ urlpatterns = [
     path("institution/sessions/<int:pk>/roster/", institution.roster_import, name="web-roster-import"),
     path("institution/sessions/<int:pk>/roster/template.xlsx", institution.roster_template, name="web-roster-template"),
     path("institution/sessions/<int:pk>/submit/", institution.session_submit, name="web-session-submit"),
+    path(
+        "institution/sessions/<int:pk>/applications/<int:application_pk>/activation-code/",
+        institution.activation_code,
+        name="web-activation-code",
+    ),
     path("institution/sessions/<int:pk>/issue/", institution.session_issue, name="web-session-issue"),
     path("institution/sessions/<int:pk>/scores/", institution.scores, name="web-session-scores"),
     path("institution/sessions/<int:pk>/scores/import/", institution.scores_import, name="web-scores-import"),

@@ -153,10 +153,37 @@ def document_hash(document_type: str, number: str) -> str:
     return hmac.new(key, f"{document_type}:{number}".encode(), hashlib.sha256).hexdigest()
 
 
+# The public form of a resident ID number shows the 6-digit area code and nothing else. With the
+# name and the certificate number beside it, the common mask 310113********2015 left only the birth
+# date to guess (about 2,000 candidates, each confirmed by one verification). Hiding the birth date
+# and the sequence code (the check character follows from them) leaves, for births 1926–2010,
+# 31,046 dates x 1,000 sequences ≈ 3.1 x 10^7 candidates (≥ 1.5 x 10^7 with the sex known):
+# DOMAIN.md asks for at least 10^6. tests/test_identity.py counts them.
+PUBLIC_AREA_DIGITS = 6
+
+
+def _is_resident_id_shape(number: str) -> bool:
+    return len(number) == 18 and number[:17].isdigit()
+
+
 def mask_document_number(number: str) -> str:
-    """Shown everywhere except to the holder and the regulator: 310101********1234."""
+    """The PUBLIC form, shown to everyone but the holder and the regulator (pages, API answers,
+    PDFs, results publicity, error messages): 310113************ for a resident ID number; other
+    documents show their first character only (all hidden when short)."""
+    number = number or ""
+    if _is_resident_id_shape(number):
+        return number[:PUBLIC_AREA_DIGITS] + "*" * (len(number) - PUBLIC_AREA_DIGITS)
+    if len(number) >= 8:
+        return number[:1] + "*" * (len(number) - 1)
+    return "*" * len(number)
+
+
+def partial_document_number(number: str) -> str:
+    """The holder's and the regulator's form, which shows more: 310113********2015 (area and the
+    last four). Never on a page or in an answer that someone else can see."""
+    number = number or ""
     if len(number) <= 8:
-        return number[:1] + "*" * (len(number) - 2) + number[-1:]
+        return number[:1] + "*" * max(len(number) - 2, 0) + number[-1:]
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 

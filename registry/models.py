@@ -470,6 +470,32 @@ class Person(models.Model):
         """The full number: for the holder and the regulator only; never log it."""
         return identity.decrypt(self.document_ciphertext)
 
+    @property
+    def document_partial(self) -> str:
+        """The form the holder sees of their own number (310113********2015): more than the
+        public form `document_masked`, less than the full number."""
+        return identity.partial_document_number(self.document_number)
+
+
+class SensitiveRead(models.Model):
+    """One display of a full document number to someone other than its holder (the regulator):
+    who, when, whose and why. Written by `registry.services.person_document_reveal`, the one
+    function that decrypts a number for display."""
+
+    user = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("查看人"))
+    person = models.ForeignKey(Person, models.PROTECT, related_name="sensitive_reads", verbose_name=_("人员"))
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    purpose = models.CharField(_("用途"), max_length=200)
+    path = models.CharField(_("请求路径"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("敏感信息查看记录")
+        verbose_name_plural = _("敏感信息查看记录")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.person_id} @ {self.at:%Y-%m-%d %H:%M}"
+
 
 class Education(models.Model):
     person = models.ForeignKey(Person, models.CASCADE, related_name="educations", verbose_name=_("人员"))

@@ -18,6 +18,7 @@ from .models import (
     Occupation,
     Person,
     Scope,
+    SensitiveRead,
     Specialty,
     User,
 )
@@ -63,6 +64,19 @@ def person_fields(*, document_type: str, number: str, name: str) -> dict:
         parsed = identity.parse_resident_id(number)
         fields["sex"], fields["birth_date"] = parsed.sex, parsed.birth_date
     return fields
+
+
+def person_document_reveal(*, actor: User, person: Person, purpose: str, path: str = "") -> str:
+    """The full document number of `person`, for the regulator only; every reveal is recorded
+    (who, when, whose, why) in SensitiveRead. The one place a number is decrypted for display
+    to someone other than its holder (PIPL: sensitive personal information)."""
+    if not user_is_regulator(actor):
+        raise Forbidden(_("只有监管部门可以查看完整证件号码。"))
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise DomainError({"purpose": _("请说明查看完整证件号码的用途。")})
+    SensitiveRead.objects.create(user=actor, person=person, purpose=purpose[:200], path=(path or "")[:300])
+    return person.document_number
 
 
 def person_register(*, document_type: str, document_number: object, name: str) -> Person:

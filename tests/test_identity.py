@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from registry import identity
+from tests.privacy import candidates_for_public_form
 
 VALID = ["11010519491231002X", "440524188001010014", "34052419800101001X", "513101198201130014"]
 
@@ -100,9 +101,31 @@ def test_occupation_code_format_refuses(code):
         identity.validate_occupation_code(code)
 
 
-def test_masking_hides_the_middle():
-    assert identity.mask_document_number("11010519491231002X") == "110105********002X"
-    assert identity.mask_document_number("E1234567") == "E******7"
+# The old mask 110105********002X (the rule the previous test encoded) left ~2,800 candidates
+# beside a name and certificate number: the public form now shows the area code only.
+def test_public_form_shows_the_area_code_only():
+    assert identity.mask_document_number("11010519491231002X") == "110105************"
+    assert identity.mask_document_number("E12345678") == "E********"
+    assert identity.mask_document_number("E123456") == "*******"
+
+
+def test_public_form_leaves_at_least_a_million_candidates():
+    number = identity.compose_resident_id("310113", datetime.date(1990, 6, 15), 201)
+    public = identity.mask_document_number(number)
+    assert number[6:] not in public
+    assert candidates_for_public_form(public) >= 10**6
+
+
+def test_the_old_mask_left_only_thousands_of_candidates():
+    """The counter itself: the form the holder sees would be rebuilt in ~2,800 tries."""
+    number = identity.compose_resident_id("310113", datetime.date(1990, 6, 15), 201)
+    count = candidates_for_public_form(identity.partial_document_number(number))
+    assert 1_000 < count < 10_000
+
+
+def test_holder_form_shows_more_than_the_public_form():
+    assert identity.partial_document_number("11010519491231002X") == "110105********002X"
+    assert identity.partial_document_number("E1234567") == "E******7"
 
 
 def test_encryption_round_trip_and_keyed_hash():

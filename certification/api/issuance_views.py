@@ -20,7 +20,7 @@ from registry.levels import Level
 from .. import pdf, selectors, signing
 from ..models import BatchArchive, BatchFailure, Certificate, IssuanceBatch
 from ..services import archives, certificates, issuance
-from ..throttle import verification_allowed
+from ..throttle import verification_check
 from . import serializers as s
 
 
@@ -177,7 +177,10 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     responses={
         200: s.VerifyOut,
         400: ERROR_RESPONSES[400],
-        429: OpenApiResponse(description="Too many verification requests from this client."),
+        429: OpenApiResponse(
+            description="Too many requests from this client, for this ID number from this client, or for this "
+            "certificate number today (then verify by the QR code); `detail` says how long to wait."
+        ),
     },
 )
 @api_view(["POST"])
@@ -187,8 +190,14 @@ def verify(request):
     """Public verification: name + ID number + certificate number (all must match), or the QR
     link's code. POST only, so that no ID number ever appears in a URL or an access log."""
     data = _data(s.VerifyIn, request)
-    if not verification_allowed(request, data.get("document_number")):
-        return Response({"detail": "查询过于频繁，请稍后再试。"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    # The per-number limit applies to queries by number only: the QR code path stays open.
+    refusal = verification_check(request, data.get("document_number"), None if data.get("code") else data.get("number"))
+    if refusal:
+        response = Response(
+            {"detail": refusal.message, "limit": refusal.limit}, status=status.HTTP_429_TOO_MANY_REQUESTS
+        )
+        response["Retry-After"] = str(refusal.wait_seconds)
+        return response
     if data.get("code"):
         row = certificates.certificate_by_code(data["code"])
     else:

@@ -341,4 +341,11 @@ class VerifyOut(serializers.Serializer):
     issued_on = serializers.DateField(required=False)
     status = serializers.CharField(required=False)
     revoked_on = serializers.DateField(required=False, allow_null=True)
+    revocation_reason = serializers.CharField(required=False, allow_blank=True)
     signature_valid = serializers.BooleanField(required=False)
+
+
+class ActivationCodeOut(serializers.Serializer):
+    person = serializers.IntegerField()
+    activation_code = serializers.CharField(help_text="shown once: hand it to the holder with the certificate notice")
+    expires_at = serializers.DateTimeField()

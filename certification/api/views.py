@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
 
 from assessors.models import Assessor
@@ -15,6 +15,7 @@ from registry.selectors import institutions_visible_to
 
 from .. import selectors, services
 from ..models import Application, Finding, Result, Session
+from ..services import accounts
 from . import serializers as s
 from .filters import ApplicationFilter, FindingFilter, ResultFilter, SessionFilter
 
@@ -204,3 +205,17 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
         data = _data(s.ClearanceIn, request)
         services.finding_clear(actor=request.user, finding=self.get_object(), clearance=data["clearance"])
         return Response(s.FindingOut(self.get_queryset().get(pk=pk)).data)
+
+
+@extend_schema(request=None, responses={201: s.ActivationCodeOut, **ERROR_RESPONSES})
+@api_view(["POST"])
+def person_activation_code(request, pk: int):
+    """A new one-time activation code for a person's account (earlier unused ones are voided):
+    for the admins of an institution that enrolled or certified the person, and the regulator.
+    The code is in this answer only; the registry keeps its hash."""
+    person = get_object_or_404(selectors.people_for_activation(request.user), pk=pk)
+    code = accounts.activation_code_issue(actor=request.user, person=person)
+    issued = person.activation_codes.order_by("-issued_at", "-pk").first()
+    return Response(
+        {"person": person.pk, "activation_code": code, "expires_at": issued.expires_at}, status=status.HTTP_201_CREATED
+    )

@@ -1,3 +1,4 @@
+from .accounts import ActivationCode
 from .applications import Application
 from .certificates import Certificate, SerialCounter, Series
 from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
@@ -5,6 +6,7 @@ from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
 
 __all__ = [
+    "ActivationCode",
     "Application",
     "BatchArchive",
     "BatchChunk",

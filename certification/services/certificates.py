@@ -90,6 +90,7 @@ VERIFY_FIELDS = (
     "number",
     "issued_on",
     "revoked_at",
+    "revocation_reason",
     "level",
     "evaluation_type",
     "verification_code",
@@ -153,5 +154,6 @@ def verification_summary(row: dict | None) -> dict:
         "issued_on": row["issued_on"],
         "status": "revoked" if row["revoked_at"] else "valid",
         "revoked_on": timezone.localtime(row["revoked_at"]).date() if row["revoked_at"] else None,
+        "revocation_reason": row["revocation_reason"] if row["revoked_at"] else "",
         "signature_valid": signature_checks(row),
     }

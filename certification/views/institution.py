@@ -15,7 +15,7 @@ from registry.errors import DomainError, Forbidden
 
 from .. import imports, selectors, services
 from ..models import Application, Finding, IssuanceBatch, Session
-from ..services import archives, issuance
+from ..services import accounts, archives, issuance
 from ..services.results import ROLE_PARTS
 from ..services.sessions import required_parts
 
@@ -116,6 +116,25 @@ def session_submit(request, pk):
     except (DomainError, Forbidden) as error:
         _flash(request, error) if isinstance(error, DomainError) else messages.error(request, str(error))
     return redirect("web-session-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def activation_code(request, pk, application_pk):
+    """Issue a candidate's one-time activation code and show it once, to hand to the holder
+    with the certificate notice (the page is never cached: registry/middleware.py)."""
+    session = _session(request, pk)
+    application = get_object_or_404(
+        selectors.applications_for(request.user).filter(session=session).select_related("person"), pk=application_pk
+    )
+    try:
+        code = accounts.activation_code_issue(actor=request.user, person=application.person)
+    except DomainError as error:
+        _flash(request, error)
+        return redirect("web-session-detail", pk=pk)
+    issued = application.person.activation_codes.order_by("-issued_at", "-pk").first()
+    context = {"session": session, "person": application.person, "code": code, "expires_at": issued.expires_at}
+    return render(request, "certification/activation_code.html", context)
 
 
 @login_required

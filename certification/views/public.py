@@ -3,6 +3,7 @@
 from django import forms
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from registry.errors import DomainError
@@ -10,12 +11,13 @@ from registry.models import Role
 from registry.selectors import user_roles
 
 from ..services import certificates
-from ..throttle import verification_allowed
+from ..throttle import verification_check
+from .worker import SecretInput
 
 
 class VerifyForm(forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=100)
-    document_number = forms.CharField(label=_("身份证号码"), max_length=40)
+    document_number = forms.CharField(label=_("身份证号码"), max_length=40, widget=SecretInput)
     number = forms.CharField(label=_("证书编号"), max_length=40)
 
 
@@ -37,6 +39,7 @@ def home(request):
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def verify(request):
     """By name + ID number + certificate number, POSTed so the ID number never enters a URL.
@@ -44,8 +47,9 @@ def verify(request):
     form = VerifyForm(request.POST or None)
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        if not verification_allowed(request, form.cleaned_data["document_number"]):
-            context["limited"] = True
+        refusal = verification_check(request, form.cleaned_data["document_number"], form.cleaned_data["number"])
+        if refusal:
+            context["refusal"] = refusal
             return render(request, "certification/verify.html", context, status=429)
         try:
             row = certificates.certificate_by_query(**form.cleaned_data)
@@ -57,10 +61,12 @@ def verify(request):
     return render(request, "certification/verify.html", context)
 
 
+@never_cache
 def verify_code(request, code: str):
-    """The QR link: an unguessable code."""
-    if not verification_allowed(request):
-        return render(request, "certification/verify.html", {"limited": True, "by_code": True}, status=429)
+    """The QR link: an unguessable code (limited per client only)."""
+    refusal = verification_check(request)
+    if refusal:
+        return render(request, "certification/verify.html", {"refusal": refusal, "by_code": True}, status=429)
     try:
         row = certificates.certificate_by_code(code)
     except DomainError:

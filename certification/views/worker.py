@@ -7,32 +7,50 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.cache import never_cache
 
 from registry.errors import DomainError
 
 from ..pdf import verification_url
 from ..selectors import person_certificates
-from ..services.accounts import worker_activate
-from ..throttle import verification_allowed
+from ..services.accounts import NO_MATCH, worker_activate
+from ..throttle import activation_check, activation_failed, verification_check
+
+
+class SecretInput(forms.PasswordInput):
+    """A text field that is never re-rendered with what was typed (an ID number or a code must not
+    come back in the page after an error), shown as plain text while typing."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})}, render_value=False)
 
 
 class ActivationForm(forms.Form):
     name = forms.CharField(label=_lazy("姓名"), max_length=100)
-    document_number = forms.CharField(label=_lazy("身份证号码"), max_length=40)
-    certificate_number = forms.CharField(label=_lazy("任一证书编号"), max_length=40)
+    document_number = forms.CharField(label=_lazy("身份证号码"), max_length=40, widget=SecretInput)
+    activation_code = forms.CharField(label=_lazy("激活码（随证书通知发放）"), max_length=40, widget=SecretInput)
     username = forms.CharField(label=_lazy("用户名（登录用，勿用身份证号）"), max_length=150)
     password = forms.CharField(label=_lazy("密码"), widget=forms.PasswordInput)
 
 
+@never_cache
 def activate(request):
+    """Limited per client and per ID number (as verification), and failures per person and
+    client; every refusal states the real wait."""
     form = ActivationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not verification_allowed(request, form.cleaned_data["document_number"]):
-            form.add_error(None, _("尝试过于频繁，请稍后再试。"))
+        id_number = form.cleaned_data["document_number"]
+        refusal = verification_check(request, id_number) or activation_check(request, id_number)
+        if refusal:
+            form.add_error(None, refusal.message)
             return render(request, "certification/activate.html", {"form": form}, status=429)
         try:
             user = worker_activate(**form.cleaned_data)
         except DomainError as error:
+            if NO_MATCH in error.messages:
+                activation_failed(request, id_number)
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:

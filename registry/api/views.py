@@ -1,13 +1,16 @@
 """Read-mostly API of the registry: occupations, institutions, filings."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
 
 from registry import services
-from registry.models import Filing, Institution, Occupation, Scope
+from registry.errors import Forbidden
+from registry.models import Filing, Institution, Occupation, Person, Scope
 from registry.selectors import institutions_visible_to, user_institution_ids, user_is_regulator
 
 from . import ERROR_RESPONSES
@@ -122,3 +125,27 @@ class FilingViewSet(viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         services.filing_transition(filing=filing, actor=request.user, **serializer.validated_data)
         return Response(FilingOut(self.get_queryset().get(pk=filing.pk)).data, status=status.HTTP_200_OK)
+
+
+class PersonDocumentOut(serializers.Serializer):
+    person = serializers.IntegerField()
+    document_type = serializers.CharField()
+    document_number = serializers.CharField(help_text="the full number (regulator only; every read is recorded)")
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("purpose", str, required=True, description="why the full number is needed")],
+    responses={200: PersonDocumentOut, **ERROR_RESPONSES},
+)
+@api_view(["GET"])
+def person_document(request, pk: int):
+    """The full document number of a person, for the regulator only. Every read is recorded
+    (who, when, whose, why) as a SensitiveRead; anyone else gets a 403 whether or not the
+    person exists. The answer is never cached (registry/middleware.py)."""
+    if not user_is_regulator(request.user):
+        raise Forbidden(_("只有监管部门可以查看完整证件号码。"))
+    person = get_object_or_404(Person, pk=pk)
+    number = services.person_document_reveal(
+        actor=request.user, person=person, purpose=request.query_params.get("purpose", ""), path=request.path
+    )
+    return Response({"person": person.pk, "document_type": person.document_type, "document_number": number})

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from certification.models import Certificate, Session
 from certification.services import certificates as certificate_services
+from certification.services.accounts import activation_code_issue
 from registry.models import Institution, Role
 from tests import factories
 
@@ -87,62 +88,47 @@ def test_verify_page_malformed_number_names_the_field(issued, client):
 # --- worker: activation and record ---
 
 
-def test_activation_with_id_and_certificate_number_then_record(issued, client):
+def activation_form(person, code, username="zhang", **overrides):
+    return {
+        "name": person.name,
+        "document_number": person.document_number,
+        "activation_code": code,
+        "username": username,
+        "password": "Long-enough-pass-9",
+        **overrides,
+    }
+
+
+# The account used to open with name + ID number + certificate number: all three are on the
+# certificate (and the ID number could be rebuilt from its old mask), so it now needs the
+# one-time code handed to the holder.
+def test_activation_with_the_one_time_code_then_record(issued, client):
     world, _, (certificate, other) = issued
     person = certificate.person
-    wrong = client.post(
-        reverse("activate"),
-        {
-            "name": person.name,
-            "document_number": person.document_number,
-            "certificate_number": other.number,
-            "username": "zhang",
-            "password": "Long-enough-pass-9",
-        },
-    )
+    code = activation_code_issue(actor=world.admin_a, person=person)
+    other_code = activation_code_issue(actor=world.admin_a, person=other.person)
+    wrong = client.post(reverse("activate"), activation_form(person, other_code))
     assert "不匹配" in wrong.content.decode()
-    response = client.post(
-        reverse("activate"),
-        {
-            "name": person.name,
-            "document_number": person.document_number,
-            "certificate_number": certificate.number,
-            "username": "zhang",
-            "password": "Long-enough-pass-9",
-        },
-    )
+    response = client.post(reverse("activate"), activation_form(person, code.lower().replace("-", " ")))
     assert response.status_code == 302
     body = client.get(reverse("my-record")).content.decode()
     assert certificate.number in body and other.number not in body
     assert f"/v/{certificate.verification_code}" in body
     no_full_id(body, person.document_number)
-    again = client.post(
-        reverse("activate"),
-        {
-            "name": person.name,
-            "document_number": person.document_number,
-            "certificate_number": certificate.number,
-            "username": "zhang2",
-            "password": "Long-enough-pass-9",
-        },
-    )
+    assert person.document_partial in body
+    client.logout()
+    again = client.post(reverse("activate"), activation_form(person, code, username="zhang2"))
     assert "不匹配" in again.content.decode()
 
 
 def test_activation_refuses_the_id_number_as_username(issued, client):
     world, _, (certificate, _other) = issued
     person = certificate.person
-    body = client.post(
-        reverse("activate"),
-        {
-            "name": person.name,
-            "document_number": person.document_number,
-            "certificate_number": certificate.number,
-            "username": person.document_number,
-            "password": "Long-enough-pass-9",
-        },
-    )
+    code = activation_code_issue(actor=world.admin_a, person=person)
+    body = client.post(reverse("activate"), activation_form(person, code, username=person.document_number))
     assert "身份证号码作用户名" in body.content.decode()
+    person.refresh_from_db()
+    assert person.user_id is None and person.activation_codes.get().used_at is None
 
 
 # --- institution screens ---

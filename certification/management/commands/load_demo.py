@@ -123,11 +123,18 @@ class Command(BaseCommand):
         if worker.user_id is None:
             worker.user = self._user("worker", worker.name, None, None)
             worker.save(update_fields=["user"])
-        from certification.demo import demo_issued_session
+        from certification.demo import demo_activation_code, demo_issued_session
 
-        demo_issued_session(
-            institution=institutions["baosteel"], admin=User.objects.get(username="baosteel_admin"), worker=worker
-        )
+        baosteel_admin = User.objects.get(username="baosteel_admin")
+        demo_issued_session(institution=institutions["baosteel"], admin=baosteel_admin, worker=worker)
+        activation = demo_activation_code(admin=baosteel_admin)
+        if activation is not None:
+            # Synthetic demo data: printing this number is fine; a real one never is.
+            person, code = activation
+            self.stdout.write(
+                f"demo activation (/accounts/activate/): name {person.name}, "
+                f"ID number {person.document_number} (synthetic), activation code {code}"
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo world ready: {Occupation.objects.count()} occupations, "
