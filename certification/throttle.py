@@ -51,3 +51,13 @@ def verification_allowed(request, id_number: str | None = None) -> bool:
             log.warning("verification rate limit hit for one ID number (digest %s) from %s", digest, ip)
             return False
     return True
+
+
+def objection_allowed(request) -> bool:
+    """Objections to publicised results (异议), per client: anyone may file, nobody may flood."""
+    ip = client_ip(request)
+    limit, window = settings.OBJECTION_RATE_LIMIT
+    if not _hit(f"objection:ip:{ip}", limit, window):
+        log.warning("objection rate limit hit by client %s", ip)
+        return False
+    return True

@@ -3,7 +3,14 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from certification.api.issuance_views import BatchViewSet, CertificateViewSet, verify
-from certification.api.views import ApplicationViewSet, FindingViewSet, ResultViewSet, SessionViewSet
+from certification.api.views import (
+    ApplicationViewSet,
+    CorrectionViewSet,
+    FindingViewSet,
+    ObjectionViewSet,
+    ResultViewSet,
+    SessionViewSet,
+)
 from registry.api.views import FilingViewSet, InstitutionViewSet, OccupationViewSet
 
 router = DefaultRouter()
@@ -14,6 +21,8 @@ router.register("sessions", SessionViewSet, basename="session")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("results", ResultViewSet, basename="result")
 router.register("findings", FindingViewSet, basename="finding")
+router.register("corrections", CorrectionViewSet, basename="correction")
+router.register("objections", ObjectionViewSet, basename="objection")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("certificates", CertificateViewSet, basename="certificate")
 

@@ -235,4 +235,5 @@ ISSUANCE_TEST_DELAY_SECONDS = float(os.environ.get("ISSUANCE_TEST_DELAY_SECONDS"
 # (requests, seconds): per client address, and per ID number asked about.
 VERIFY_RATE_LIMIT = (int(os.environ.get("VERIFY_RATE_LIMIT", "20")), 60)
 VERIFY_RATE_LIMIT_PER_ID = (int(os.environ.get("VERIFY_RATE_LIMIT_PER_ID", "10")), 3600)
+OBJECTION_RATE_LIMIT = (int(os.environ.get("OBJECTION_RATE_LIMIT", "5")), 3600)  # objections per client an hour
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", PRODUCTION)

@@ -1,6 +1,7 @@
 from .applications import Application
 from .certificates import Certificate, SerialCounter, Series
 from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
+from .publicity import Objection
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
 
@@ -12,6 +13,7 @@ __all__ = [
     "Certificate",
     "Finding",
     "IssuanceBatch",
+    "Objection",
     "Result",
     "ResultCorrection",
     "SerialCounter",
