@@ -199,6 +199,9 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStateEnum": "certification.models.Application.State",
         "BatchStateEnum": "certification.models.IssuanceBatch.State",
         "ArchiveStateEnum": "certification.models.BatchArchive.State",
+        "CorrectionStateEnum": "certification.models.ResultCorrection.State",
+        "ObjectionStateEnum": "certification.models.Objection.State",
+        "ApplicationStatusEnum": "certification.models.Application.Status",
     },
 }
 
