@@ -14,7 +14,7 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,7 @@ from ..models import (
     IssuanceBatch,
     Objection,
     Result,
+    ResultCorrection,
     SerialCounter,
     Series,
     Session,
@@ -385,15 +386,17 @@ def _finish(batch: IssuanceBatch) -> None:
     # a lapsed filing) stays submitted and leaves the batch, so that a later batch can take its
     # uncertified results once the cause is cleared; Certificate.result keeps that exactly once.
     failed_sessions = set(batch.failures.values_list("result__application__session_id", flat=True))
-    # Nor is a session issued while a passed result of it has no certificate (one corrected to a
-    # pass after the chunks were cut, say): it must stay open to a later batch.
+    # Nor is a session issued while a result of it may still reach a certificate: a passed one
+    # without a certificate (corrected to a pass after the chunks were cut, say), one with a
+    # correction request or an objection still open. It stays open to a later batch.
     failed_sessions |= set(
-        Result.objects.filter(
-            application__session__batch=batch,
-            application__state=Application.State.ENROLLED,
-            outcome=Result.Outcome.PASSED,
-            certificate__isnull=True,
-        ).values_list("application__session_id", flat=True)
+        Result.objects.filter(application__session__batch=batch, certificate__isnull=True)
+        .filter(
+            Q(outcome=Result.Outcome.PASSED, application__state=Application.State.ENROLLED)
+            | Q(corrections__state=ResultCorrection.State.PENDING)
+            | Q(objections__state=Objection.State.OPEN)
+        )
+        .values_list("application__session_id", flat=True)
     )
     Session.objects.filter(batch=batch).exclude(pk__in=failed_sessions).update(state=Session.State.ISSUED)
     Session.objects.filter(batch=batch, pk__in=failed_sessions).update(batch=None)

@@ -245,3 +245,34 @@ def test_corrections_list_query_count_does_not_grow(world, django_assert_max_num
     with django_assert_max_num_queries(8):
         response = client_for(world.regulator).get("/api/corrections/")
     assert response.json()["count"] == 3
+
+
+def test_a_pending_request_keeps_its_session_open_until_decided(world):
+    """A fail → pass request still waiting when the batch runs: the session is not marked
+    issued (the approval would then be refused and the request stranded)."""
+    session = ready_session(world, n=1, failing=1)
+    result = failed_result(session)
+    correction = services.correction_file(actor=world.admin_a, result=result, field="theory", value=75, reason="复核")
+    run_chunks(issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY))
+    session.refresh_from_db()
+    assert (session.state, session.batch_id) == (Session.State.SUBMITTED, None)
+    assert Certificate.objects.count() == 1
+    services.correction_approve(actor=world.regulator, correction=correction)
+    result.refresh_from_db()
+    assert result.outcome == Result.Outcome.PASSED
+    publicity_over(result)
+    run_chunks(issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY))
+    session.refresh_from_db()
+    assert session.state == Session.State.ISSUED and Certificate.objects.filter(result=result).exists()
+
+
+def test_a_rejected_request_lets_the_session_be_issued(world):
+    session = ready_session(world, n=1, failing=1)
+    correction = services.correction_file(
+        actor=world.admin_a, result=failed_result(session), field="theory", value=75, reason="复核"
+    )
+    run_chunks(issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY))
+    services.correction_reject(actor=world.regulator, correction=correction, note="无依据")
+    issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY)
+    session.refresh_from_db()
+    assert session.state == Session.State.ISSUED and Certificate.objects.count() == 1

@@ -315,3 +315,19 @@ def test_regulator_approves_a_correction_request_on_the_session_page(world, clie
     assert reverse("web-correction-approve", args=[correction.pk]) in page
     client.post(reverse("web-correction-approve", args=[correction.pk]), {"note": "同意"})
     assert Result.objects.get(pk=failed.pk).outcome == "passed"
+
+
+def test_an_open_objection_to_a_failed_result_keeps_the_session_open(world):
+    """Upheld later, the objection's correction must still be possible: the session is not
+    marked issued while it is open."""
+    session = in_publicity(world, n=1, failing=1)
+    failed = next(r for r in results_of(session) if r.outcome == "failed")
+    objection = file(failed, reason="实操评分漏项")
+    publicity_over(session)
+    run_chunks(issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY))
+    session.refresh_from_db()
+    assert (session.state, session.batch_id) == (Session.State.SUBMITTED, None)
+    publicity.objection_resolve(
+        actor=world.regulator, objection=objection, upheld=True, resolution="属实", field="practical", value=50
+    )
+    assert Result.objects.get(pk=failed.pk).corrections.get().state == ResultCorrection.State.APPLIED
