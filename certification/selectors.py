@@ -12,7 +12,17 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from registry.models import Person, User
 from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regulator
 
-from .models import Application, Certificate, Finding, IssuanceBatch, Result, Session, SessionStaff
+from .models import (
+    Application,
+    Certificate,
+    Finding,
+    IssuanceBatch,
+    Objection,
+    Result,
+    ResultCorrection,
+    Session,
+    SessionStaff,
+)
 
 
 def sessions_for(user: User) -> QuerySet[Session]:
@@ -33,7 +43,7 @@ def applications_for(user: User) -> QuerySet[Application]:
     if not user.is_authenticated:
         return Application.objects.none()
     qs = Application.objects.select_related(
-        "session__institution", "session__occupation", "person", "condition", "result"
+        "session__institution", "session__occupation", "person", "condition", "result__certificate"
     )
     if user_is_regulator(user):
         return qs
@@ -109,3 +119,44 @@ def people_for_activation(user: User) -> QuerySet[Person]:
     enrolled = Application.objects.filter(person=OuterRef("pk"), session__institution_id__in=admin_of)
     certified = Certificate.objects.filter(person=OuterRef("pk"), institution_id__in=admin_of)
     return Person.objects.filter(Exists(enrolled) | Exists(certified))
+
+
+def corrections_for(user: User) -> QuerySet[ResultCorrection]:
+    """Corrections and correction requests, scoped like the results they change."""
+    qs = ResultCorrection.objects.select_related(
+        "result__application__person", "result__application__session", "corrected_by", "decided_by"
+    )
+    if user_is_regulator(user):
+        return qs
+    return qs.filter(result__in=results_for(user).values("pk"))
+
+
+def objections_for(user: User) -> QuerySet[Objection]:
+    """The regulator: all; an institution's admins: those against its sessions' results."""
+    qs = Objection.objects.select_related(
+        "result__application__person", "result__application__session__institution", "answered_by", "resolved_by"
+    )
+    if not user.is_authenticated:
+        return qs.none()
+    if user_is_regulator(user):
+        return qs
+    return qs.filter(result__application__session__institution_id__in=user_institution_ids(user, ADMIN_ROLES))
+
+
+def results_in_publicity(today) -> QuerySet[Result]:
+    """Results on public display (成绩公示) on `today`: those of a submitted session during its
+    period, and afterwards a corrected result during its own period; never a certified one."""
+    return Result.objects.filter(
+        Q(application__session__publicity_ends_on__gte=today) | Q(publicity_ends_on__gte=today),
+        application__state=Application.State.ENROLLED,
+        application__session__state=Session.State.SUBMITTED,
+        certificate__isnull=True,
+    )
+
+
+def sessions_in_publicity(today) -> QuerySet[Session]:
+    return (
+        Session.objects.filter(pk__in=results_in_publicity(today).values("application__session_id"))
+        .select_related("institution", "occupation", "specialty")
+        .order_by("-submitted_at", "-id")
+    )

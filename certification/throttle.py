@@ -166,3 +166,13 @@ def activation_check(request, id_number: str) -> Refusal | None:
 def activation_failed(request, id_number: str) -> None:
     limit, window = settings.ACTIVATION_RATE_LIMIT_PER_PERSON
     _hit(_activation_key(request, id_number), limit, window)
+
+
+def objection_allowed(request) -> bool:
+    """Objections to publicised results (异议), per client: anyone may file, nobody may flood."""
+    ip = client_ip(request)
+    limit, window = settings.OBJECTION_RATE_LIMIT
+    if _hit(f"objection:ip:{ip}", limit, window):
+        log.warning("objection rate limit hit by client %s", ip)
+        return False
+    return True

@@ -5,7 +5,9 @@ from rest_framework.routers import DefaultRouter
 from certification.api.issuance_views import BatchViewSet, CertificateViewSet, verify
 from certification.api.views import (
     ApplicationViewSet,
+    CorrectionViewSet,
     FindingViewSet,
+    ObjectionViewSet,
     ResultViewSet,
     SessionViewSet,
     person_activation_code,
@@ -20,6 +22,8 @@ router.register("sessions", SessionViewSet, basename="session")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("results", ResultViewSet, basename="result")
 router.register("findings", FindingViewSet, basename="finding")
+router.register("corrections", CorrectionViewSet, basename="correction")
+router.register("objections", ObjectionViewSet, basename="objection")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("certificates", CertificateViewSet, basename="certificate")
 

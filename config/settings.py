@@ -202,6 +202,9 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStateEnum": "certification.models.Application.State",
         "BatchStateEnum": "certification.models.IssuanceBatch.State",
         "ArchiveStateEnum": "certification.models.BatchArchive.State",
+        "CorrectionStateEnum": "certification.models.ResultCorrection.State",
+        "ObjectionStateEnum": "certification.models.Objection.State",
+        "ApplicationStatusEnum": "certification.models.Application.Status",
     },
 }
 
@@ -245,4 +248,5 @@ VERIFY_RATE_LIMIT_PER_NUMBER = (int(os.environ.get("VERIFY_RATE_LIMIT_PER_NUMBER
 ACTIVATION_RATE_LIMIT_PER_PERSON = (int(os.environ.get("ACTIVATION_RATE_LIMIT_PER_PERSON", "5")), 3600)
 # One-time activation codes handed to the holder: days until a code expires.
 ACTIVATION_CODE_DAYS = int(os.environ.get("ACTIVATION_CODE_DAYS", "60"))
+OBJECTION_RATE_LIMIT = (int(os.environ.get("OBJECTION_RATE_LIMIT", "5")), 3600)  # objections per client an hour
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", PRODUCTION)

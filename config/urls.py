@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from certification.api.issuance_views import public_key, status_list
-from certification.views import institution, public, school, worker
+from certification.views import institution, public, publicity, regulator, school, worker
 
 from . import views
 
@@ -15,6 +15,22 @@ urlpatterns = [
     path("status/1", status_list, name="status-list"),
     path("verify/", public.verify, name="verify"),
     path("v/<str:code>", public.verify_code, name="verify-code"),
+    path("publicity/", publicity.publicity_list, name="publicity-list"),
+    path("publicity/<int:pk>/", publicity.publicity_detail, name="publicity-detail"),
+    path("institution/objections/<int:pk>/answer/", institution.objection_answer, name="web-objection-answer"),
+    path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
+    path(
+        "regulator/corrections/<int:pk>/approve/",
+        regulator.correction_decide,
+        {"decision": "approve"},
+        name="web-correction-approve",
+    ),
+    path(
+        "regulator/corrections/<int:pk>/reject/",
+        regulator.correction_decide,
+        {"decision": "reject"},
+        name="web-correction-reject",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/activate/", worker.activate, name="activate"),

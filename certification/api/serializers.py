@@ -11,6 +11,7 @@ from ..models import (
     Certificate,
     Finding,
     IssuanceBatch,
+    Objection,
     Result,
     ResultCorrection,
     Session,
@@ -94,6 +95,10 @@ class ApplicationOut(serializers.ModelSerializer):
     condition_text = serializers.CharField(source="condition.text", allow_null=True, default=None)
     outcome = serializers.SerializerMethodField()
     institution = serializers.IntegerField(source="session.institution_id")
+    status = serializers.ChoiceField(
+        Application.Status.choices, read_only=True, help_text="enrolled → passed / failed → certified"
+    )
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
         model = Application
@@ -112,6 +117,8 @@ class ApplicationOut(serializers.ModelSerializer):
             "decision_note",
             "created_at",
             "outcome",
+            "status",
+            "status_display",
         ]
 
     def get_outcome(self, obj) -> str | None:
@@ -153,11 +160,77 @@ class ReasonIn(serializers.Serializer):
 
 
 class CorrectionOut(serializers.ModelSerializer):
-    corrected_by = serializers.CharField(source="corrected_by.username")
+    corrected_by = serializers.CharField(source="corrected_by.username", help_text="the requester")
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
 
     class Meta:
         model = ResultCorrection
-        fields = ["field", "old_value", "new_value", "reason", "corrected_by", "corrected_at"]
+        fields = [
+            "id",
+            "field",
+            "old_value",
+            "new_value",
+            "reason",
+            "state",
+            "corrected_by",
+            "corrected_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+
+
+class CorrectionRequestOut(CorrectionOut):
+    result = serializers.IntegerField(source="result_id")
+    session = serializers.IntegerField(source="result.application.session_id")
+    person_name = serializers.CharField(source="result.application.person.name")
+
+    class Meta(CorrectionOut.Meta):
+        fields = [*CorrectionOut.Meta.fields, "result", "session", "person_name"]
+
+
+class CorrectionDecisionIn(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ObjectionOut(serializers.ModelSerializer):
+    session = serializers.IntegerField(source="result.application.session_id")
+    person_name = serializers.CharField(source="result.application.person.name")
+    answered_by = serializers.CharField(source="answered_by.username", allow_null=True, default=None)
+    resolved_by = serializers.CharField(source="resolved_by.username", allow_null=True, default=None)
+
+    class Meta:
+        model = Objection
+        fields = [
+            "id",
+            "result",
+            "session",
+            "person_name",
+            "reason",
+            "contact",
+            "filed_at",
+            "state",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "resolution",
+            "resolved_by",
+            "resolved_at",
+            "correction",
+        ]
+
+
+class AnswerIn(serializers.Serializer):
+    text = serializers.CharField()
+
+
+class ResolutionIn(serializers.Serializer):
+    upheld = serializers.BooleanField()
+    resolution = serializers.CharField()
+    field = serializers.ChoiceField(["theory", "practical", "review", "special_passed"], required=False)
+    value = serializers.JSONField(
+        required=False, allow_null=True, help_text="upheld: the corrected score (0–100), or true/false"
+    )
 
 
 class ResultOut(serializers.ModelSerializer):
@@ -177,6 +250,7 @@ class ResultOut(serializers.ModelSerializer):
             "review",
             "special_passed",
             "outcome",
+            "publicity_ends_on",
             "updated_at",
         ]
 

@@ -14,8 +14,8 @@ from registry.models import Occupation, Specialty
 from registry.selectors import institutions_visible_to
 
 from .. import selectors, services
-from ..models import Application, Finding, Result, Session
-from ..services import accounts
+from ..models import Application, Finding, Objection, Result, ResultCorrection, Session
+from ..services import accounts, publicity
 from . import serializers as s
 from .filters import ApplicationFilter, FindingFilter, ResultFilter, SessionFilter
 
@@ -219,3 +219,71 @@ def person_activation_code(request, pk: int):
     return Response(
         {"person": person.pk, "activation_code": code, "expires_at": issued.expires_at}, status=status.HTTP_201_CREATED
     )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.CorrectionRequestOut(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(responses={200: s.CorrectionRequestOut, **READ_ERRORS}),
+)
+class CorrectionViewSet(viewsets.ReadOnlyModelViewSet):
+    """成绩更正: corrections of submitted results; one that turns a fail into a pass waits for
+    the regulator's approval (a person other than the requester)."""
+
+    serializer_class = s.CorrectionRequestOut
+    queryset = ResultCorrection.objects.none()
+
+    def get_queryset(self):
+        qs = selectors.corrections_for(self.request.user).order_by("-corrected_at", "-id")
+        state = self.request.query_params.get("state")
+        return qs.filter(state=state) if state in ResultCorrection.State.values else qs
+
+    def _answer(self, pk):
+        return Response(s.CorrectionRequestOut(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(request=s.CorrectionDecisionIn, responses={200: s.CorrectionRequestOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        data = _data(s.CorrectionDecisionIn, request)
+        services.correction_approve(actor=request.user, correction=self.get_object(), note=data["note"])
+        return self._answer(pk)
+
+    @extend_schema(request=s.CorrectionDecisionIn, responses={200: s.CorrectionRequestOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = _data(s.CorrectionDecisionIn, request)
+        services.correction_reject(actor=request.user, correction=self.get_object(), note=data["note"])
+        return self._answer(pk)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.ObjectionOut(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(responses={200: s.ObjectionOut, **READ_ERRORS}),
+)
+class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):
+    """异议: filed by anyone on the public publicity page; the institution answers, the regulator
+    resolves (upheld: the result is corrected; dismissed: the hold lifts)."""
+
+    serializer_class = s.ObjectionOut
+    queryset = Objection.objects.none()
+
+    def get_queryset(self):
+        qs = selectors.objections_for(self.request.user)
+        state = self.request.query_params.get("state")
+        return qs.filter(state=state) if state in Objection.State.values else qs
+
+    def _answer(self, pk):
+        return Response(s.ObjectionOut(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(request=s.AnswerIn, responses={200: s.ObjectionOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        data = _data(s.AnswerIn, request)
+        publicity.objection_answer(actor=request.user, objection=self.get_object(), text=data["text"])
+        return self._answer(pk)
+
+    @extend_schema(request=s.ResolutionIn, responses={200: s.ObjectionOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        data = _data(s.ResolutionIn, request)
+        publicity.objection_resolve(actor=request.user, objection=self.get_object(), **data)
+        return self._answer(pk)

@@ -2,6 +2,7 @@ from .accounts import ActivationCode
 from .applications import Application
 from .certificates import Certificate, SerialCounter, Series
 from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
+from .publicity import Objection
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
 
@@ -14,6 +15,7 @@ __all__ = [
     "Certificate",
     "Finding",
     "IssuanceBatch",
+    "Objection",
     "Result",
     "ResultCorrection",
     "SerialCounter",

@@ -23,6 +23,19 @@ class Application(models.Model):
         REJECTED = "rejected", _("审批未通过")
         WITHDRAWN = "withdrawn", _("已撤回")
 
+    class Status(models.TextChoices):
+        """What an application shows (roster, API, the worker's record): its state, and once
+        enrolled, where the process has taken it (derived from the result and certificate)."""
+
+        PENDING_APPROVAL = "pending_approval", _("待审批")
+        ENROLLED = "enrolled", _("已报名")
+        PASSED = "passed", _("合格（待发证）")
+        FAILED = "failed", _("不合格")
+        CERTIFIED = "certified", _("已发证")
+        REVOKED = "revoked", _("证书已撤销")
+        REJECTED = "rejected", _("审批未通过")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
     session = models.ForeignKey(Session, models.PROTECT, related_name="applications", verbose_name=_("评价批次"))
     person = models.ForeignKey(Person, models.PROTECT, related_name="applications", verbose_name=_("考生"))
     pathway = models.CharField(_("申报途径"), max_length=20, choices=Pathway.choices, default=Pathway.NORMAL)
@@ -61,6 +74,24 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.name} → {self.session}"
+
+    @property
+    def status(self) -> str:
+        """enrolled → passed / failed → certified (→ revoked). Derived, not stored, so no
+        bulk write (issuance copies certificates in) can leave it behind. Select
+        `result__certificate` with the application to keep a list to one query."""
+        if self.state != self.State.ENROLLED:
+            return self.state
+        result = getattr(self, "result", None)
+        if result is None or result.outcome == "pending":
+            return self.Status.ENROLLED
+        certificate = getattr(result, "certificate", None)
+        if certificate is not None:
+            return self.Status.REVOKED if certificate.revoked_at else self.Status.CERTIFIED
+        return self.Status.PASSED if result.outcome == "passed" else self.Status.FAILED
+
+    def get_status_display(self) -> str:
+        return str(self.Status(self.status).label)
 
     @property
     def needs_approval(self) -> bool:

@@ -37,6 +37,9 @@ class Result(models.Model):
     recorded_by = models.ForeignKey(
         User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("录入人")
     )
+    # Empty: the result is publicised with its session (Session.publicity_ends_on). Set when a
+    # correction changes the outcome: the result alone is publicised again until this day.
+    publicity_ends_on = models.DateField(_("重新公示截止"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -62,21 +65,48 @@ class Result(models.Model):
 
 
 class ResultCorrection(models.Model):
-    """A change to a locked result: who, why, and the old and new values (DOMAIN.md archives)."""
+    """A change to a locked result: who, why, and the old and new values (DOMAIN.md archives).
+
+    One that turns a fail into a pass is a request: it waits (PENDING) for a second person, the
+    regulator, and takes effect only on approval. Any other correction is APPLIED at once."""
+
+    class State(models.TextChoices):
+        APPLIED = "applied", _("已生效")
+        PENDING = "pending", _("待监管部门审批")
+        APPROVED = "approved", _("已批准生效")
+        REJECTED = "rejected", _("已驳回")
 
     result = models.ForeignKey(Result, models.PROTECT, related_name="corrections", verbose_name=_("成绩"))
     field = models.CharField(_("科目"), max_length=20)
     old_value = models.CharField(_("原值"), max_length=20, blank=True)
-    new_value = models.CharField(_("新值"), max_length=20, blank=True)
+    new_value = models.CharField(_("新值"), max_length=20, blank=True, help_text=_("the proposed value"))
     reason = models.TextField(_("更正理由"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.APPLIED)
+    # The requester (who proposed the change).
     corrected_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("更正人"))
     corrected_at = models.DateTimeField(_("更正时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("审批人")
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
 
     class Meta:
         ordering = ["result", "corrected_at", "id"]
         verbose_name = _("成绩更正")
         verbose_name_plural = _("成绩更正")
-        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="correction_reason_required")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="correction_reason_required"),
+            models.UniqueConstraint(
+                fields=["result"], condition=Q(state="pending"), name="correction_one_pending_per_result"
+            ),
+            # A decided request names a decider other than the requester (four eyes).
+            models.CheckConstraint(
+                condition=~Q(state__in=["approved", "rejected"])
+                | (Q(decided_by__isnull=False, decided_at__isnull=False) & ~Q(decided_by=models.F("corrected_by"))),
+                name="correction_decided_by_second_person",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"

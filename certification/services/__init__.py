@@ -1,7 +1,8 @@
 """Every state change of the certification process, as one function each."""
 
 from .applications import application_decide, application_enrol, application_enrol_bulk, application_withdraw
-from .results import result_correct, result_record
+from .publicity import mask_name, objection_answer, objection_file, objection_resolve
+from .results import correction_approve, correction_file, correction_reject, result_correct, result_record
 from .sessions import (
     finding_clear,
     finding_open,
@@ -16,8 +17,15 @@ __all__ = [
     "application_enrol",
     "application_enrol_bulk",
     "application_withdraw",
+    "correction_approve",
+    "correction_file",
+    "correction_reject",
     "finding_clear",
     "finding_open",
+    "mask_name",
+    "objection_answer",
+    "objection_file",
+    "objection_resolve",
     "result_correct",
     "result_record",
     "session_plan",

@@ -14,7 +14,7 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +30,9 @@ from ..models import (
     BatchFailure,
     Certificate,
     IssuanceBatch,
+    Objection,
     Result,
+    ResultCorrection,
     SerialCounter,
     Series,
     Session,
@@ -254,6 +256,7 @@ RESULT_FIELDS = (
     "application__session_id",
     "application__person_id",
     "application__person__name",
+    "publicity_ends_on",
 )
 
 
@@ -283,6 +286,9 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
             session_reason[session.id] = (
                 _("批次有未解除的督导发现") if held else _scope_problem(session, batch.issue_date)
             )
+        objected = set(
+            Objection.objects.filter(result_id__in=ids, state=Objection.State.OPEN).values_list("result_id", flat=True)
+        )
         to_issue, failures = [], []
         for row in rows:
             reason = session_reason[row[3]]
@@ -290,6 +296,8 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
                 reason = _("成绩已不合格（提交后更正）")
             if reason is None and row[2] != Application.State.ENROLLED:
                 reason = _("申报已撤回")
+            if reason is None:
+                reason = _publicity_hold(row[0], row[6], batch.issue_date, objected)
             if reason:
                 failures.append(BatchFailure(batch=batch, result_id=row[0], reason=reason))
             else:
@@ -306,6 +314,16 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
         chunk.save(update_fields=["state", "issued", "failed", "attempts"])
         _finish(batch)
     return chunk
+
+
+def _publicity_hold(result_id: int, publicity_ends_on, issue_date: datetime.date, objected: set[int]) -> str | None:
+    """DOMAIN.md: issuance takes only results whose publicity has ended with no open objection.
+    The result stays uncertified, so its session stays submitted for a later batch (_finish)."""
+    if result_id in objected:
+        return _("有未处理的公示异议")
+    if publicity_ends_on is not None and publicity_ends_on >= issue_date:
+        return _("更正后重新公示至 %(d)s") % {"d": publicity_ends_on}
+    return None
 
 
 def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: list[BatchFailure]) -> int:
@@ -368,5 +386,17 @@ def _finish(batch: IssuanceBatch) -> None:
     # a lapsed filing) stays submitted and leaves the batch, so that a later batch can take its
     # uncertified results once the cause is cleared; Certificate.result keeps that exactly once.
     failed_sessions = set(batch.failures.values_list("result__application__session_id", flat=True))
+    # Nor is a session issued while a result of it may still reach a certificate: a passed one
+    # without a certificate (corrected to a pass after the chunks were cut, say), one with a
+    # correction request or an objection still open. It stays open to a later batch.
+    failed_sessions |= set(
+        Result.objects.filter(application__session__batch=batch, certificate__isnull=True)
+        .filter(
+            Q(outcome=Result.Outcome.PASSED, application__state=Application.State.ENROLLED)
+            | Q(corrections__state=ResultCorrection.State.PENDING)
+            | Q(objections__state=Objection.State.OPEN)
+        )
+        .values_list("application__session_id", flat=True)
+    )
     Session.objects.filter(batch=batch).exclude(pk__in=failed_sessions).update(state=Session.State.ISSUED)
     Session.objects.filter(batch=batch, pk__in=failed_sessions).update(batch=None)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from registry.errors import DomainError, Forbidden
+from registry.selectors import user_is_regulator
 
 from .. import imports, selectors, services
 from ..models import Application, Finding, IssuanceBatch, Session
@@ -59,6 +60,11 @@ def session_detail(request, pk, import_errors=None, status=200):
         "staff": session.staff.select_related("assessor__person"),
         "import_errors": import_errors,
         "today": timezone.localdate(),
+        "is_regulator": user_is_regulator(request.user),
+        "objections": selectors.objections_for(request.user).filter(result__application__session=session),
+        "corrections": selectors.corrections_for(request.user)
+        .filter(result__application__session=session)
+        .order_by("-corrected_at", "-id"),
     }
     return render(request, "certification/session_detail.html", context, status=status)
 
@@ -292,3 +298,18 @@ def batch_archive(request, pk):
     except DomainError as error:
         _flash(request, error)
     return redirect("web-batch-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def objection_answer(request, pk):
+    """The institution's written answer to an objection against one of its results."""
+    objection = get_object_or_404(selectors.objections_for(request.user), pk=pk)
+    try:
+        services.objection_answer(actor=request.user, objection=objection, text=request.POST.get("text", ""))
+        messages.success(request, _("答复已提交，待监管部门处理。"))
+    except Forbidden as error:
+        messages.error(request, str(error))
+    except DomainError as error:
+        _flash(request, error)
+    return redirect("web-session-detail", pk=objection.result.application.session_id)

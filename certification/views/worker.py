@@ -72,7 +72,9 @@ def my_record(request):
         "trainings": person.trainings.select_related("occupation"),
         "awards": person.awards.all(),
         "appointments": person.appointments.select_related("occupation"),
-        "applications": person.applications.select_related("session__occupation", "session__institution", "result")
+        "applications": person.applications.select_related(
+            "session__occupation", "session__institution", "result__certificate"
+        )
         .exclude(state="withdrawn")
         .order_by("-created_at"),
     }

@@ -137,10 +137,13 @@ def test_results_locked_after_submission_and_corrected_with_audit(scoring):
     result = services.result_correct(
         actor=world.admin_a, result=result, field="theory", value=65, reason="复核发现漏计一题"
     )
-    assert result.outcome == Result.Outcome.PASSED
+    # Fail → pass is a request until the regulator approves it (tests/certification/test_corrections.py).
+    assert result.outcome == Result.Outcome.FAILED
     correction = ResultCorrection.objects.get()
     assert (correction.old_value, correction.new_value, correction.corrected_by) == ("55.0", "65.0", world.admin_a)
     assert correction.reason == "复核发现漏计一题"
+    services.correction_approve(actor=world.regulator, correction=correction)
+    assert Result.objects.get(pk=result.pk).outcome == Result.Outcome.PASSED
 
 
 def test_correction_before_submission_is_refused(scoring):

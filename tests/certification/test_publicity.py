@@ -1,0 +1,335 @@
+"""Results publicity (成绩公示) and objections (异议): services, API and pages."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from certification.models import BatchFailure, Certificate, Objection, Result, ResultCorrection, Session
+from certification.services import issuance, publicity
+from certification.services.publicity import mask_name
+from registry.errors import DomainError, Forbidden
+from registry.identity import mask_document_number
+
+from .conftest import ISSUE_DAY, ready_session
+
+pytestmark = pytest.mark.django_db
+
+
+def in_publicity(world, n=2, failing=1) -> Session:
+    """A submitted session whose publicity runs until today (inclusive)."""
+    session = ready_session(world, n=n, failing=failing)
+    Session.objects.filter(pk=session.pk).update(publicity_ends_on=timezone.localdate())
+    session.refresh_from_db()
+    return session
+
+
+def publicity_over(session):
+    Session.objects.filter(pk=session.pk).update(publicity_ends_on=ISSUE_DAY - datetime.timedelta(days=1))
+
+
+def results_of(session):
+    return list(Result.objects.filter(application__session=session).select_related("application__person"))
+
+
+def file(result, reason="成绩与实际不符", contact="13800000000"):
+    return publicity.objection_file(result=result, reason=reason, contact=contact)
+
+
+def run_chunks(batch):
+    for chunk in batch.chunks.order_by("index"):
+        issuance.chunk_issue(chunk_id=chunk.pk)
+
+
+# --- the public form of a candidate ---
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三", "张*"),
+        ("张三丰", "张**"),
+        ("欧阳娜娜", "欧阳**"),
+        ("欧阳", "欧*"),
+        ("李", "李*"),
+        ("Anna Li", "A******"),
+        ("", ""),
+    ],
+)
+def test_mask_name_keeps_only_the_surname(name, masked):
+    assert mask_name(name) == masked
+
+
+def test_publicity_rows_show_the_public_form_only(world):
+    session = in_publicity(world)
+    rows = publicity.publicity_rows(session)
+    people = {r.pk: r.application.person for r in results_of(session)}
+    assert len(rows) == 3
+    for row in rows:
+        person = people[row.result_id]
+        assert row.name == mask_name(person.name) and row.name != person.name
+        # The one public mask of registry.identity (whatever it hides), never the full number.
+        assert row.document == mask_document_number(person.document_number)
+        assert person.document_number not in row.document
+        assert row.occupation == world.electrician.name and row.level == session.get_level_display()
+    # In the active language (another test may have switched it): 不合格 / 合格.
+    failed, passed = str(Result.Outcome.FAILED.label), str(Result.Outcome.PASSED.label)
+    assert sorted(r.outcome for r in rows) == sorted([failed, passed, passed])
+
+
+# --- filing ---
+
+
+def test_objection_only_during_the_results_publicity_period(world):
+    session = in_publicity(world)
+    result = results_of(session)[0]
+    objection = file(result)
+    assert (objection.state, objection.result, objection.contact) == ("open", result, "13800000000")
+    publicity_over(session)
+    with pytest.raises(DomainError) as caught:
+        file(result)
+    assert "公示期" in str(caught.value)
+    assert Objection.objects.count() == 1
+
+
+def test_a_republicised_result_takes_objections_in_its_own_period_alone(world):
+    session = ready_session(world, n=2)  # the session's publicity is over
+    corrected, other = results_of(session)
+    publicity.correction_file(actor=world.admin_a, result=corrected, field="theory", value=50, reason="误录")
+    file(corrected)
+    with pytest.raises(DomainError):
+        file(other)
+    assert Objection.objects.get().result == corrected
+
+
+def test_objection_needs_a_reason_and_a_contact(world):
+    result = results_of(in_publicity(world))[0]
+    with pytest.raises(DomainError) as caught:
+        file(result, reason=" ", contact="")
+    assert set(caught.value.message_dict) == {"reason", "contact"}
+    assert not Objection.objects.exists()
+
+
+# --- the hold ---
+
+
+def test_an_open_objection_holds_that_candidate_only(world):
+    session = in_publicity(world, n=3, failing=0)
+    objected, *others = results_of(session)
+    objection = file(objected)
+    publicity_over(session)
+    batch = issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY)
+    run_chunks(batch)
+    assert set(Certificate.objects.values_list("result_id", flat=True)) == {r.pk for r in others}
+    failure = BatchFailure.objects.get(batch=batch)
+    assert failure.result_id == objected.pk and "异议" in failure.reason
+    session.refresh_from_db()
+    assert (session.state, session.batch_id) == (Session.State.SUBMITTED, None)
+    # Dismissed: the hold lifts and a follow-up batch certifies the candidate.
+    publicity.objection_answer(actor=world.admin_a, objection=objection, text="经复核，评分无误")
+    publicity.objection_resolve(actor=world.regulator, objection=objection, upheld=False, resolution="异议不成立")
+    follow_up = issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY)
+    run_chunks(follow_up)
+    session.refresh_from_db()
+    assert session.state == Session.State.ISSUED
+    assert Certificate.objects.get(result=objected).batch == follow_up
+
+
+# --- answer and resolution ---
+
+
+def test_the_institution_answers_and_the_regulator_resolves_all_recorded(world):
+    objection = file(results_of(in_publicity(world))[0])
+    with pytest.raises(Forbidden):
+        publicity.objection_answer(actor=world.admin_b, objection=objection, text="x")
+    with pytest.raises(Forbidden):
+        publicity.objection_resolve(actor=world.admin_a, objection=objection, upheld=False, resolution="x")
+    with pytest.raises(DomainError):
+        publicity.objection_answer(actor=world.admin_a, objection=objection, text=" ")
+    publicity.objection_answer(actor=world.admin_a, objection=objection, text="已复核答卷")
+    with pytest.raises(DomainError):  # answered once, in writing
+        publicity.objection_answer(actor=world.admin_a, objection=objection, text="补充")
+    with pytest.raises(DomainError):
+        publicity.objection_resolve(actor=world.regulator, objection=objection, upheld=False, resolution="")
+    publicity.objection_resolve(actor=world.regulator, objection=objection, upheld=False, resolution="依据不足")
+    objection.refresh_from_db()
+    assert (objection.answer, objection.answered_by, objection.state) == ("已复核答卷", world.admin_a, "dismissed")
+    assert (objection.resolution, objection.resolved_by) == ("依据不足", world.regulator)
+    assert objection.answered_at and objection.resolved_at
+    with pytest.raises(DomainError):
+        publicity.objection_resolve(actor=world.regulator, objection=objection, upheld=True, resolution="x")
+
+
+def test_an_upheld_objection_corrects_through_the_audited_path(world):
+    session = in_publicity(world)
+    passed = next(r for r in results_of(session) if r.outcome == "passed")
+    objection = file(passed, reason="该考生操作考核未完成")
+    with pytest.raises(DomainError) as caught:  # upheld needs the correction
+        publicity.objection_resolve(actor=world.regulator, objection=objection, upheld=True, resolution="属实")
+    assert "field" in caught.value.message_dict
+    publicity.objection_resolve(
+        actor=world.regulator, objection=objection, upheld=True, resolution="属实", field="practical", value=30
+    )
+    objection.refresh_from_db()
+    correction = objection.correction
+    assert objection.state == "upheld"
+    assert (correction.state, correction.field, correction.new_value, correction.corrected_by) == (
+        ResultCorrection.State.APPLIED,
+        "practical",
+        "30.0",
+        world.regulator,
+    )
+    assert f"异议 #{objection.pk}" in correction.reason
+    passed.refresh_from_db()
+    assert passed.outcome == "failed" and passed.publicity_ends_on is not None
+
+
+def test_an_upheld_objection_that_would_pass_a_candidate_waits_for_approval(world):
+    session = in_publicity(world)
+    failed = next(r for r in results_of(session) if r.outcome == "failed")
+    objection = file(failed, reason="漏计一题")
+    publicity.objection_resolve(
+        actor=world.regulator, objection=objection, upheld=True, resolution="属实", field="theory", value=70
+    )
+    objection.refresh_from_db()
+    assert objection.correction.state == ResultCorrection.State.PENDING
+    assert Result.objects.get(pk=failed.pk).outcome == "failed"
+
+
+# --- API ---
+
+
+def client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_objections_api_scoped_answered_and_resolved(world):
+    objection = file(results_of(in_publicity(world))[0])
+    admin, regulator = client_for(world.admin_a), client_for(world.regulator)
+    assert [o["id"] for o in admin.get("/api/objections/").json()["results"]] == [objection.pk]
+    assert client_for(world.admin_b).get("/api/objections/").json()["results"] == []
+    assert client_for(world.admin_b).post(f"/api/objections/{objection.pk}/answer/", {"text": "x"}).status_code == 404
+    assert admin.post(f"/api/objections/{objection.pk}/answer/", {"text": ""}).status_code == 400
+    response = admin.post(f"/api/objections/{objection.pk}/answer/", {"text": "已复核"}, format="json")
+    assert response.status_code == 200 and response.json()["answered_by"] == world.admin_a.username
+    assert (
+        admin.post(f"/api/objections/{objection.pk}/resolve/", {"upheld": False, "resolution": "x"}).status_code == 403
+    )
+    response = regulator.post(
+        f"/api/objections/{objection.pk}/resolve/",
+        {"upheld": True, "resolution": "属实", "field": "theory", "value": 20},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["state"] == "upheld" and body["correction"] == objection.result.corrections.get().pk
+    assert regulator.get("/api/objections/", {"state": "open"}).json()["results"] == []
+
+
+def test_objections_list_query_count_does_not_grow(world, django_assert_max_num_queries):
+    for result in results_of(in_publicity(world, n=3, failing=1)):
+        file(result)
+    with django_assert_max_num_queries(8):
+        response = client_for(world.regulator).get("/api/objections/")
+    assert response.json()["count"] == 4
+
+
+# --- pages ---
+
+
+def test_public_publicity_pages_list_and_mask(world, client):
+    session = in_publicity(world)
+    planned = world.plan(name="未提交")
+    body = client.get(reverse("publicity-list")).content.decode()
+    assert reverse("publicity-detail", args=[session.pk]) in body
+    assert reverse("publicity-detail", args=[planned.pk]) not in body
+    response = client.get(reverse("publicity-detail", args=[session.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    for result in results_of(session):
+        person = result.application.person
+        assert person.document_number not in body and person.name not in body
+        assert mask_name(person.name) in body and mask_document_number(person.document_number) in body
+    assert "<script" not in body and 'name="reason"' in body
+    assert client.get(reverse("publicity-detail", args=[planned.pk])).status_code == 404
+    publicity_over(session)
+    assert client.get(reverse("publicity-detail", args=[session.pk])).status_code == 404
+
+
+def test_objection_form_files_and_is_rate_limited_per_client(world, client, settings):
+    settings.OBJECTION_RATE_LIMIT = (2, 3600)
+    session = in_publicity(world)
+    result = results_of(session)[0]
+    url = reverse("publicity-detail", args=[session.pk])
+    form = {"result": result.pk, "reason": "评分有误", "contact": "13900000000"}
+    response = client.post(url, form, follow=True)
+    assert response.status_code == 200 and "异议已提交" in response.content.decode()
+    assert Objection.objects.get().reason == "评分有误"
+    response = client.post(url, {**form, "reason": ""})
+    assert response.status_code == 400 and Objection.objects.count() == 1
+    response = client.post(url, form)
+    assert response.status_code == 429 and "频繁" in response.content.decode()
+    assert Objection.objects.count() == 1
+    other = client.post(url, form, REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 302 and Objection.objects.count() == 2
+
+
+def test_objection_form_refuses_a_result_of_another_session(world, client):
+    session = in_publicity(world)
+    foreign = ready_session(world, n=1, session=world.plan(name="另一批"))
+    foreign_result = results_of(foreign)[0]
+    response = client.post(
+        reverse("publicity-detail", args=[session.pk]),
+        {"result": foreign_result.pk, "reason": "x", "contact": "y"},
+    )
+    assert response.status_code == 400 and not Objection.objects.exists()
+
+
+def test_institution_answers_and_regulator_resolves_on_the_session_page(world, client):
+    session = in_publicity(world)
+    objection = file(results_of(session)[0])
+    client.force_login(world.admin_a)
+    page = client.get(reverse("web-session-detail", args=[session.pk])).content.decode()
+    assert reverse("web-objection-answer", args=[objection.pk]) in page
+    assert reverse("web-objection-resolve", args=[objection.pk]) not in page
+    client.post(reverse("web-objection-answer", args=[objection.pk]), {"text": "经复核无误"})
+    assert Objection.objects.get().answer == "经复核无误"
+    client.force_login(world.regulator)
+    page = client.get(reverse("web-session-detail", args=[session.pk])).content.decode()
+    assert "经复核无误" in page and reverse("web-objection-resolve", args=[objection.pk]) in page
+    client.post(
+        reverse("web-objection-resolve", args=[objection.pk]), {"decision": "dismissed", "resolution": "不成立"}
+    )
+    objection.refresh_from_db()
+    assert (objection.state, objection.resolved_by) == ("dismissed", world.regulator)
+
+
+def test_regulator_approves_a_correction_request_on_the_session_page(world, client):
+    session = ready_session(world, n=1, failing=1)
+    failed = next(r for r in results_of(session) if r.outcome == "failed")
+    correction = publicity.correction_file(actor=world.admin_a, result=failed, field="theory", value=70, reason="漏计")
+    client.force_login(world.regulator)
+    page = client.get(reverse("web-session-detail", args=[session.pk])).content.decode()
+    assert reverse("web-correction-approve", args=[correction.pk]) in page
+    client.post(reverse("web-correction-approve", args=[correction.pk]), {"note": "同意"})
+    assert Result.objects.get(pk=failed.pk).outcome == "passed"
+
+
+def test_an_open_objection_to_a_failed_result_keeps_the_session_open(world):
+    """Upheld later, the objection's correction must still be possible: the session is not
+    marked issued while it is open."""
+    session = in_publicity(world, n=1, failing=1)
+    failed = next(r for r in results_of(session) if r.outcome == "failed")
+    objection = file(failed, reason="实操评分漏项")
+    publicity_over(session)
+    run_chunks(issuance.batch_create(actor=world.admin_a, sessions=[session], issue_date=ISSUE_DAY))
+    session.refresh_from_db()
+    assert (session.state, session.batch_id) == (Session.State.SUBMITTED, None)
+    publicity.objection_resolve(
+        actor=world.regulator, objection=objection, upheld=True, resolution="属实", field="practical", value=50
+    )
+    assert Result.objects.get(pk=failed.pk).corrections.get().state == ResultCorrection.State.APPLIED
