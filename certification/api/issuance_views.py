@@ -157,7 +157,7 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     def credential(self, request, pk=None):
         """The W3C Verifiable Credential 2.0 (Open Badges 3.0) with its eddsa-jcs-2022 proof."""
         certificate = self.get_object()
-        document = signing.secured(certificate.credential, certificate.proof_created, certificate.proof_value)
+        document = signing.attach_proof(certificate.credential, certificate.proof)
         response = HttpResponse(
             json.dumps(document, ensure_ascii=False, indent=2), content_type="application/vc+ld+json"
         )

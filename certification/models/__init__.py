@@ -1,5 +1,5 @@
 from .applications import Application
-from .certificates import Certificate, SerialCounter, Series
+from .certificates import Certificate, SerialCounter, Series, SigningKey
 from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
@@ -16,6 +16,7 @@ __all__ = [
     "ResultCorrection",
     "SerialCounter",
     "Series",
+    "SigningKey",
     "Session",
     "SessionStaff",
 ]
