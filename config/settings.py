@@ -5,6 +5,8 @@ DJANGO_DEBUG=1). Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, SIGNING_KE
 FIELD_ENCRYPTION_KEYS and ID_HASH_KEY; see README.md.
 """
 
+import base64
+import binascii
 import os
 from pathlib import Path
 
@@ -28,17 +30,57 @@ PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
 DEBUG = env_bool("DJANGO_DEBUG")
 
 
-def secret(name: str, dev_default: str) -> str:
-    """A key from the environment; development falls back to a fixed, public value."""
-    value = os.environ.get(name, "")
-    if value:
-        return value
+# The development keys: fixed and public (they are in this file), so production refuses them.
+DEV_KEYS = {
+    "SECRET_KEY": "dev-only-insecure-secret-key-do-not-use-in-production-0123456789",
+    "FIELD_ENCRYPTION_KEYS": "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE=",
+    "ID_HASH_KEY": "dev-only-id-hash-key",
+    "SIGNING_KEY": "ZGV2LW9ubHktc2lnbmluZy1zZWVkLTMyLWJ5dGVzISE=",
+}
+
+
+def _base64_of_32_bytes(value: str, *, urlsafe: bool = False) -> bool:
+    try:
+        return len(base64.b64decode(value, altchars=b"-_" if urlsafe else None, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _key_problem(name: str, value: str) -> str | None:
+    """Why a key from the environment cannot be used, or None."""
+    if name == "FIELD_ENCRYPTION_KEYS":
+        keys = [key.strip() for key in value.split(",")]
+        if not all(_base64_of_32_bytes(key, urlsafe=True) for key in keys):
+            return "must be comma-separated Fernet keys (url-safe base64 of 32 bytes each)"
+        if PRODUCTION and DEV_KEYS[name] in keys:
+            return "contains the public development key"
+    if name == "SIGNING_KEY" and not _base64_of_32_bytes(value):
+        return "must be base64 of 32 bytes (an Ed25519 seed)"
     if PRODUCTION:
-        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
-    return dev_default
+        if value == DEV_KEYS[name]:
+            return "is the public development value: generate a key of your own"
+        if name == "SECRET_KEY" and (len(value) < 50 or len(set(value)) < 5):
+            return "must be at least 50 characters with at least 5 different ones"
+        if name == "ID_HASH_KEY" and len(value) < 16:
+            return "must be at least 16 characters"
+    return None
 
 
-SECRET_KEY = secret("SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production-0123456789")
+def secret(name: str) -> str:
+    """A key from the environment; development falls back to a fixed, public value. Production
+    refuses to start with a key missing, malformed or equal to the development value."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        if PRODUCTION:
+            raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
+        return DEV_KEYS[name]
+    problem = _key_problem(name, value)
+    if problem:
+        raise ImproperlyConfigured(f"{name} {problem}")
+    return value
+
+
+SECRET_KEY = secret("SECRET_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -160,11 +202,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Keys. Development values are fixed and public; production must set its own. ---
 # Field encryption (MultiFernet): comma-separated keys, newest first, so keys can rotate.
-FIELD_ENCRYPTION_KEYS = secret("FIELD_ENCRYPTION_KEYS", "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE=").split(",")
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in secret("FIELD_ENCRYPTION_KEYS").split(",")]
 # Keyed hash (HMAC-SHA256) for exact look-up of identity document numbers.
-ID_HASH_KEY = secret("ID_HASH_KEY", "dev-only-id-hash-key")
+ID_HASH_KEY = secret("ID_HASH_KEY")
 # Ed25519 private key for certificate signatures: base64 of the 32 raw seed bytes.
-SIGNING_KEY = secret("SIGNING_KEY", "ZGV2LW9ubHktc2lnbmluZy1zZWVkLTMyLWJ5dGVzISE=")
+SIGNING_KEY = secret("SIGNING_KEY")
 
 # --- Domain settings that the sources could not confirm (DOMAIN.md [I]): kept here. ---
 PROVINCE_CODE = os.environ.get("PROVINCE_CODE", "31")

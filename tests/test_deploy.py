@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,3 +78,34 @@ def test_docker_compose_configures_every_setting_through_the_environment():
         if isinstance(services["worker"]["command"], str)
         else " ".join(services["worker"]["command"])
     )
+
+
+def test_production_refuses_the_public_development_keys():
+    """The development keys are in config/settings.py for anyone to read: production with any of
+    them (left unset is refused above) would sign, encrypt and hash with public keys."""
+    from django.conf import settings
+
+    for name, dev_value in settings.DEV_KEYS.items():
+        result = run_manage("check", env={**PRODUCTION_ENV, name: dev_value})
+        assert result.returncode != 0, name
+        assert "ImproperlyConfigured" in result.stderr and f"{name} " in result.stderr, result.stderr
+    # A development key among rotated field keys is refused as well.
+    keys = PRODUCTION_ENV["FIELD_ENCRYPTION_KEYS"] + "," + settings.DEV_KEYS["FIELD_ENCRYPTION_KEYS"]
+    result = run_manage("check", env={**PRODUCTION_ENV, "FIELD_ENCRYPTION_KEYS": keys})
+    assert result.returncode != 0 and "development key" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name, value, reason",
+    [
+        ("SIGNING_KEY", "c2hvcnQ=", "32 bytes"),
+        ("SIGNING_KEY", "not base64 at all!!", "32 bytes"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "Fernet keys"),
+        ("SECRET_KEY", "too-short", "50 characters"),
+        ("ID_HASH_KEY", "short", "16 characters"),
+    ],
+)
+def test_production_refuses_malformed_keys(name, value, reason):
+    result = run_manage("check", env={**PRODUCTION_ENV, name: value})
+    assert result.returncode != 0
+    assert f"{name} " in result.stderr and reason in result.stderr, result.stderr
