@@ -109,3 +109,39 @@ def test_production_refuses_malformed_keys(name, value, reason):
     result = run_manage("check", env={**PRODUCTION_ENV, name: value})
     assert result.returncode != 0
     assert f"{name} " in result.stderr and reason in result.stderr, result.stderr
+
+
+def nginx_directives() -> list[list[str]]:
+    """deploy/nginx.conf as a list of directives (words), comments dropped."""
+    text = "\n".join(line.split("#", 1)[0] for line in (ROOT / "deploy" / "nginx.conf").read_text().splitlines())
+    return [statement.split() for statement in text.replace("{", ";").replace("}", ";").split(";") if statement.strip()]
+
+
+def test_only_the_proxy_publishes_a_port_and_gunicorn_is_not_reachable_directly():
+    """Production trusts X-Forwarded-For: a client that reached gunicorn directly would choose
+    its own address (and escape every per-client limit)."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert "ports" not in services["web"] and services["web"]["expose"] == ["8000"]
+    assert services["proxy"]["image"].startswith("nginx")
+    assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]["volumes"]
+
+
+def test_the_proxy_overwrites_the_client_x_forwarded_for():
+    directives = nginx_directives()
+    forwarded = [d for d in directives if d[:2] == ["proxy_set_header", "X-Forwarded-For"]]
+    assert forwarded == [["proxy_set_header", "X-Forwarded-For", "$remote_addr"]]
+    assert ["proxy_set_header", "X-Forwarded-Proto", "$scheme"] in directives
+    assert not any("$proxy_add_x_forwarded_for" in word for d in directives for word in d)
+    assert ["proxy_pass", "http://registry_web"] in directives and ["server", "web:8000"] in directives
+
+
+def test_the_app_takes_the_last_hop_only(rf, settings):
+    from certification.throttle import client_ip
+
+    settings.TRUST_X_FORWARDED_FOR = True
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7", REMOTE_ADDR="172.18.0.5")
+    assert client_ip(request) == "203.0.113.7"
+    settings.TRUST_X_FORWARDED_FOR = False
+    assert client_ip(request) == "172.18.0.5"
