@@ -1,10 +1,10 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from certification.api.issuance_views import BatchViewSet, CertificateViewSet, verify
 from certification.api.views import ApplicationViewSet, FindingViewSet, ResultViewSet, SessionViewSet
 from registry.api.views import FilingViewSet, InstitutionViewSet, OccupationViewSet
+from registry.auth import obtain_auth_token
 
 router = DefaultRouter()
 router.register("occupations", OccupationViewSet, basename="occupation")

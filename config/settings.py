@@ -7,6 +7,7 @@ FIELD_ENCRYPTION_KEYS and ID_HASH_KEY; see README.md.
 
 import base64
 import binascii
+import datetime
 import os
 from pathlib import Path
 
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "registry",
     "assessors",
     "certification",
@@ -112,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a login lockout into registry.auth's response
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -243,6 +246,16 @@ SPECTACULAR_SETTINGS = {
         "ArchiveStateEnum": "certification.models.BatchArchive.State",
     },
 }
+
+# --- Login lockout (django-axes): per username and client, see registry/auth.py ---
+AUTHENTICATION_BACKENDS = ["registry.auth.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The client address by the same rule as the verification limits (the proxy's hop).
+AXES_CLIENT_IP_CALLABLE = "certification.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "registry.auth.lockout_response"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
