@@ -210,7 +210,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 FIELD_ENCRYPTION_KEYS = [key.strip() for key in secret("FIELD_ENCRYPTION_KEYS").split(",")]
 # Keyed hash (HMAC-SHA256) for exact look-up of identity document numbers.
 ID_HASH_KEY = secret("ID_HASH_KEY")
-# Ed25519 private key for certificate signatures: base64 of the 32 raw seed bytes.
+# Ed25519 private key for certificate signatures: base64 of the 32 raw seed bytes. To rotate, set
+# a new seed: the registry keeps the public part of every key it used (certification.SigningKey),
+# publishes them as retired at /.well-known/registry-key.json, and their certificates still verify.
 SIGNING_KEY = secret("SIGNING_KEY")
 
 # --- Domain settings that the sources could not confirm (DOMAIN.md [I]): kept here. ---
