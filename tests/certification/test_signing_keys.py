@@ -121,8 +121,9 @@ def test_a_proof_naming_a_key_the_registry_never_used_fails(world, run, tmp_path
     assert signing.verify(forged, public_key=raw)  # the forgery is well made: only the key is unknown
     (tmp_path / "cert.json").write_text(json.dumps(forged, ensure_ascii=False))
     (tmp_path / "key.json").write_bytes(APIClient().get("/.well-known/registry-key.json").content)
-    result = subprocess.run(SCRIPT + [str(tmp_path / "cert.json"), str(tmp_path / "key.json")], capture_output=True)
-    assert result.returncode == 1
+    files = [str(tmp_path / "cert.json"), str(tmp_path / "key.json")]
+    result = subprocess.run(SCRIPT + files, capture_output=True, text=True)
+    assert result.returncode == 1 and "INVALID: signed with a key the registry does not list" in result.stdout
 
 
 def test_certificates_signed_before_the_migration_keep_their_proof_and_key(world, run, settings):
