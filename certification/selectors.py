@@ -9,6 +9,7 @@ Who sees what (DOMAIN.md, "Who uses it"):
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
+from assessors.models import Assessor
 from registry.models import Person, User
 from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regulator
 
@@ -33,6 +34,15 @@ def sessions_for(user: User) -> QuerySet[Session]:
         staffed = SessionStaff.objects.filter(session=OuterRef("pk"), assessor__user=user)
         qs = Session.objects.filter(Q(institution_id__in=admin_of) | Q(Exists(staffed)))
     return qs.select_related("institution", "occupation", "specialty")
+
+
+def assessors_for(user: User) -> QuerySet[Assessor]:
+    """Assessors and supervisors the user may name (to staff a session): the regulator's are all,
+    an institution member's are their institutions'. Another institution's assessor is then
+    "not found", exactly like an id that does not exist (no existence oracle)."""
+    if user_is_regulator(user):
+        return Assessor.objects.select_related("person")
+    return Assessor.objects.filter(institution_id__in=user_institution_ids(user)).select_related("person")
 
 
 def _sessions_ids_subquery(user: User):

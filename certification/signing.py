@@ -4,6 +4,7 @@ A third party verifies offline with the public key published at /.well-known/reg
 (see scripts/verify_credential.py)."""
 
 import base64
+import datetime
 import hashlib
 import json
 from functools import lru_cache
@@ -47,12 +48,18 @@ def canonical(document: dict) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-@lru_cache(maxsize=1)
-def private_key() -> Ed25519PrivateKey:
-    seed = base64.b64decode(settings.SIGNING_KEY)
+@lru_cache(maxsize=8)
+def _private_key(seed_b64: str) -> Ed25519PrivateKey:
+    seed = base64.b64decode(seed_b64)
     if len(seed) != 32:
         raise ValueError("SIGNING_KEY must be base64 of 32 bytes (an Ed25519 seed)")
     return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def private_key() -> Ed25519PrivateKey:
+    """The active key: the one in SIGNING_KEY now. Keys used before live on as public keys only
+    (SigningKey rows), so a rotation needs no old private key."""
+    return _private_key(settings.SIGNING_KEY)
 
 
 def public_key_raw() -> bytes:
@@ -63,50 +70,89 @@ def public_key_multibase(raw: bytes | None = None) -> str:
     return "z" + b58encode(MULTIKEY_ED25519_PREFIX + (raw or public_key_raw()))
 
 
+def did_key_method(multibase: str) -> str:
+    """A key's stable id: did:key, derived from the public key alone, so it does not change
+    when the registry's domain does (the proof signs this id)."""
+    return f"did:key:{multibase}#{multibase}"
+
+
+def active_key():
+    """The SigningKey row of the key in SIGNING_KEY, registered on first use; registering a new
+    key retires the others (they still verify what they signed). One indexed query per call."""
+    from .models import SigningKey
+
+    multibase = public_key_multibase()
+    key = SigningKey.objects.filter(public_key_multibase=multibase).first()
+    if key is None or key.state != SigningKey.State.ACTIVE:
+        key = SigningKey.activate(multibase, did_key_method(multibase))
+    return key
+
+
 def verification_method() -> str:
-    return f"{settings.PUBLIC_BASE_URL}/.well-known/registry-key.json#key-1"
+    """The id new proofs carry: the active key's, fixed when the key was first used."""
+    return active_key().method_id
+
+
+def known_keys() -> list:
+    """Every key the registry has signed with, the active one first."""
+    from .models import SigningKey
+
+    active = active_key()
+    return [active, *SigningKey.objects.exclude(pk=active.pk).order_by("-created_at", "-pk")]
 
 
 def key_document() -> dict:
-    """The controller document published at the well-known URL."""
-    raw = public_key_raw()
-    method = verification_method()
-    return {
-        "@context": ["https://www.w3.org/ns/cid/v1"],
-        "id": method.split("#")[0],
-        "verificationMethod": [
+    """The controller document published at the well-known URL: every key ever used, each
+    with its state (active signs new certificates; retired ones still verify old ones)."""
+    document_id = f"{settings.PUBLIC_BASE_URL}/.well-known/registry-key.json"
+    methods = []
+    for key in known_keys():
+        raw = base58.b58decode(key.public_key_multibase[1:])[len(MULTIKEY_ED25519_PREFIX) :]
+        methods.append(
             {
-                "id": method,
+                "id": key.method_id,
                 "type": "Multikey",
-                "controller": method.split("#")[0],
-                "publicKeyMultibase": public_key_multibase(raw),
+                "controller": document_id,
+                "publicKeyMultibase": key.public_key_multibase,
                 "publicKeyJwk": {
                     "kty": "OKP",
                     "crv": "Ed25519",
                     "x": base64.urlsafe_b64encode(raw).decode().rstrip("="),
                 },
+                "state": key.state,
+                "created": key.created_at.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z"),
+                **(
+                    {"retired": key.retired_at.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")}
+                    if key.retired_at
+                    else {}
+                ),
             }
-        ],
-        "assertionMethod": [method],
+        )
+    return {
+        "@context": ["https://www.w3.org/ns/cid/v1"],
+        "id": document_id,
+        "verificationMethod": methods,
+        # Retired keys stay assertion methods: what they signed remains valid.
+        "assertionMethod": [method["id"] for method in methods],
     }
 
 
-def proof_config(created: str, context: list | None = None) -> dict:
+def proof_config(created: str, context: list | None = None, method: str | None = None) -> dict:
     """eddsa-jcs-2022: the proof configuration carries the document's @context."""
     return {
         "@context": context or CONTEXT,
         "type": "DataIntegrityProof",
         "cryptosuite": "eddsa-jcs-2022",
         "created": created,
-        "verificationMethod": verification_method(),
+        "verificationMethod": method or verification_method(),
         "proofPurpose": "assertionMethod",
     }
 
 
-def config_digest(created: str, context: list | None = None) -> bytes:
+def config_digest(created: str, context: list | None = None, method: str | None = None) -> bytes:
     """SHA-256 of the canonical proof configuration: the same for every certificate signed
     at one `created` instant, so a chunk computes it once."""
-    return hashlib.sha256(canonical(proof_config(created, context)).encode()).digest()
+    return hashlib.sha256(canonical(proof_config(created, context, method)).encode()).digest()
 
 
 def sign(document_canonical: str, config_hash: bytes) -> str:
@@ -114,8 +160,35 @@ def sign(document_canonical: str, config_hash: bytes) -> str:
     return "z" + b58encode(private_key().sign(digest))
 
 
+_SPLICE = "\0proofValue\0"
+
+
+class ProofTemplate:
+    """The proof of every certificate of a chunk is the same apart from proofValue: its
+    canonical text is built once, and each signature spliced in (issuance's hot path)."""
+
+    def __init__(self, created: str, context: list | None = None):
+        self.method = verification_method()
+        self.config_hash = config_digest(created, context, self.method)
+        config = {k: v for k, v in proof_config(created, context, self.method).items() if k != "@context"}
+        self.head, self.tail = canonical({**config, "proofValue": _SPLICE}).split(json.dumps(_SPLICE))
+
+    def sign(self, document_canonical: str) -> tuple[str, str]:
+        """(proofValue, the whole proof as canonical JSON: what Certificate.proof stores)."""
+        value = sign(document_canonical, self.config_hash)
+        return value, f'{self.head}"{value}"{self.tail}'
+
+
+def attach_proof(document_canonical: str, proof: str) -> dict:
+    """The downloadable credential: the signed document plus the proof exactly as signed."""
+    document = json.loads(document_canonical)
+    document["proof"] = json.loads(proof)
+    return document
+
+
 def secured(document_canonical: str, created: str, proof_value: str) -> dict:
-    """The downloadable credential: the signed document plus its proof."""
+    """A document signed just now by the active key, with its proof rebuilt from the config.
+    Stored certificates use attach_proof with their stored proof instead."""
     document = json.loads(document_canonical)
     proof = {k: v for k, v in proof_config(created).items() if k != "@context"}
     document["proof"] = {**proof, "proofValue": proof_value}
@@ -124,11 +197,26 @@ def secured(document_canonical: str, created: str, proof_value: str) -> dict:
 
 def sign_document(document: dict, created: str) -> dict:
     text = canonical(document)
-    return secured(text, created, sign(text, config_digest(created, document.get("@context"))))
+    template = ProofTemplate(created, document.get("@context"))
+    return attach_proof(text, template.sign(text)[1])
+
+
+def public_key_for(method_id: str) -> bytes | None:
+    """The raw public key a proof names, if it is one of the registry's keys (any state)."""
+    from .models import SigningKey
+
+    active = active_key()
+    if method_id == active.method_id:
+        return public_key_raw()
+    key = SigningKey.objects.filter(method_id=method_id).first()
+    if key is None:
+        return None
+    return base58.b58decode(key.public_key_multibase[1:])[len(MULTIKEY_ED25519_PREFIX) :]
 
 
 def verify(credential: dict, public_key: bytes | None = None) -> bool:
-    """Check an eddsa-jcs-2022 proof; any change to a signed field makes it fail."""
+    """Check an eddsa-jcs-2022 proof with the registry key its verificationMethod names (or
+    `public_key`); any change to a signed field, or an unknown key, makes it fail."""
     try:
         document = dict(credential)
         proof = dict(document.pop("proof"))
@@ -139,9 +227,10 @@ def verify(credential: dict, public_key: bytes | None = None) -> bool:
         digest = (
             hashlib.sha256(canonical(config).encode()).digest() + hashlib.sha256(canonical(document).encode()).digest()
         )
-        Ed25519PublicKey.from_public_bytes(public_key or public_key_raw()).verify(
-            base58.b58decode(proof_value[1:]), digest
-        )
+        key = public_key or public_key_for(proof.get("verificationMethod", ""))
+        if key is None:
+            return False
+        Ed25519PublicKey.from_public_bytes(key).verify(base58.b58decode(proof_value[1:]), digest)
         return True
     except (InvalidSignature, KeyError, TypeError, ValueError, AttributeError):
         return False

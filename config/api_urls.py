@@ -1,5 +1,4 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from certification.api.issuance_views import BatchViewSet, CertificateViewSet, verify
@@ -13,6 +12,7 @@ from certification.api.views import (
     person_activation_code,
 )
 from registry.api.views import FilingViewSet, InstitutionViewSet, OccupationViewSet, person_document
+from registry.auth import obtain_auth_token
 
 router = DefaultRouter()
 router.register("occupations", OccupationViewSet, basename="occupation")

@@ -5,6 +5,9 @@ DJANGO_DEBUG=1). Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, SIGNING_KE
 FIELD_ENCRYPTION_KEYS and ID_HASH_KEY; see README.md.
 """
 
+import base64
+import binascii
+import datetime
 import os
 from pathlib import Path
 
@@ -28,17 +31,57 @@ PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
 DEBUG = env_bool("DJANGO_DEBUG")
 
 
-def secret(name: str, dev_default: str) -> str:
-    """A key from the environment; development falls back to a fixed, public value."""
-    value = os.environ.get(name, "")
-    if value:
-        return value
+# The development keys: fixed and public (they are in this file), so production refuses them.
+DEV_KEYS = {
+    "SECRET_KEY": "dev-only-insecure-secret-key-do-not-use-in-production-0123456789",
+    "FIELD_ENCRYPTION_KEYS": "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE=",
+    "ID_HASH_KEY": "dev-only-id-hash-key",
+    "SIGNING_KEY": "ZGV2LW9ubHktc2lnbmluZy1zZWVkLTMyLWJ5dGVzISE=",
+}
+
+
+def _base64_of_32_bytes(value: str, *, urlsafe: bool = False) -> bool:
+    try:
+        return len(base64.b64decode(value, altchars=b"-_" if urlsafe else None, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _key_problem(name: str, value: str) -> str | None:
+    """Why a key from the environment cannot be used, or None."""
+    if name == "FIELD_ENCRYPTION_KEYS":
+        keys = [key.strip() for key in value.split(",")]
+        if not all(_base64_of_32_bytes(key, urlsafe=True) for key in keys):
+            return "must be comma-separated Fernet keys (url-safe base64 of 32 bytes each)"
+        if PRODUCTION and DEV_KEYS[name] in keys:
+            return "contains the public development key"
+    if name == "SIGNING_KEY" and not _base64_of_32_bytes(value):
+        return "must be base64 of 32 bytes (an Ed25519 seed)"
     if PRODUCTION:
-        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
-    return dev_default
+        if value == DEV_KEYS[name]:
+            return "is the public development value: generate a key of your own"
+        if name == "SECRET_KEY" and (len(value) < 50 or len(set(value)) < 5):
+            return "must be at least 50 characters with at least 5 different ones"
+        if name == "ID_HASH_KEY" and len(value) < 16:
+            return "must be at least 16 characters"
+    return None
 
 
-SECRET_KEY = secret("SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production-0123456789")
+def secret(name: str) -> str:
+    """A key from the environment; development falls back to a fixed, public value. Production
+    refuses to start with a key missing, malformed or equal to the development value."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        if PRODUCTION:
+            raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
+        return DEV_KEYS[name]
+    problem = _key_problem(name, value)
+    if problem:
+        raise ImproperlyConfigured(f"{name} {problem}")
+    return value
+
+
+SECRET_KEY = secret("SECRET_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -55,6 +98,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "registry",
     "assessors",
     "certification",
@@ -71,6 +116,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "registry.middleware.NoStorePersonalDataMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a login lockout into registry.auth's response
 ]
 # Public paths whose responses carry personal data: never cached (registry/middleware.py).
 NO_STORE_PATHS = ("/verify/", "/v/", "/api/verify/", "/accounts/")
@@ -163,11 +210,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Keys. Development values are fixed and public; production must set its own. ---
 # Field encryption (MultiFernet): comma-separated keys, newest first, so keys can rotate.
-FIELD_ENCRYPTION_KEYS = secret("FIELD_ENCRYPTION_KEYS", "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE=").split(",")
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in secret("FIELD_ENCRYPTION_KEYS").split(",")]
 # Keyed hash (HMAC-SHA256) for exact look-up of identity document numbers.
-ID_HASH_KEY = secret("ID_HASH_KEY", "dev-only-id-hash-key")
-# Ed25519 private key for certificate signatures: base64 of the 32 raw seed bytes.
-SIGNING_KEY = secret("SIGNING_KEY", "ZGV2LW9ubHktc2lnbmluZy1zZWVkLTMyLWJ5dGVzISE=")
+ID_HASH_KEY = secret("ID_HASH_KEY")
+# Ed25519 private key for certificate signatures: base64 of the 32 raw seed bytes. To rotate, set
+# a new seed: the registry keeps the public part of every key it used (certification.SigningKey),
+# publishes them as retired at /.well-known/registry-key.json, and their certificates still verify.
+SIGNING_KEY = secret("SIGNING_KEY")
 
 # --- Domain settings that the sources could not confirm (DOMAIN.md [I]): kept here. ---
 PROVINCE_CODE = os.environ.get("PROVINCE_CODE", "31")
@@ -208,6 +257,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Login lockout (django-axes): per username and client, see registry/auth.py ---
+AUTHENTICATION_BACKENDS = ["registry.auth.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The client address by the same rule as the verification limits (the proxy's hop).
+AXES_CLIENT_IP_CALLABLE = "certification.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "registry.auth.lockout_response"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -231,6 +290,23 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp): no inline script anywhere; pages load their scripts
+# and styles from our own static files (no CDN). config/urls.py relaxes styles for Redoc only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Issuance ---
 ISSUANCE_CHUNK_SIZE = int(os.environ.get("ISSUANCE_CHUNK_SIZE", "1000"))

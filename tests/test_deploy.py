@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,3 +78,70 @@ def test_docker_compose_configures_every_setting_through_the_environment():
         if isinstance(services["worker"]["command"], str)
         else " ".join(services["worker"]["command"])
     )
+
+
+def test_production_refuses_the_public_development_keys():
+    """The development keys are in config/settings.py for anyone to read: production with any of
+    them (left unset is refused above) would sign, encrypt and hash with public keys."""
+    from django.conf import settings
+
+    for name, dev_value in settings.DEV_KEYS.items():
+        result = run_manage("check", env={**PRODUCTION_ENV, name: dev_value})
+        assert result.returncode != 0, name
+        assert "ImproperlyConfigured" in result.stderr and f"{name} " in result.stderr, result.stderr
+    # A development key among rotated field keys is refused as well.
+    keys = PRODUCTION_ENV["FIELD_ENCRYPTION_KEYS"] + "," + settings.DEV_KEYS["FIELD_ENCRYPTION_KEYS"]
+    result = run_manage("check", env={**PRODUCTION_ENV, "FIELD_ENCRYPTION_KEYS": keys})
+    assert result.returncode != 0 and "development key" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name, value, reason",
+    [
+        ("SIGNING_KEY", "c2hvcnQ=", "32 bytes"),
+        ("SIGNING_KEY", "not base64 at all!!", "32 bytes"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "Fernet keys"),
+        ("SECRET_KEY", "too-short", "50 characters"),
+        ("ID_HASH_KEY", "short", "16 characters"),
+    ],
+)
+def test_production_refuses_malformed_keys(name, value, reason):
+    result = run_manage("check", env={**PRODUCTION_ENV, name: value})
+    assert result.returncode != 0
+    assert f"{name} " in result.stderr and reason in result.stderr, result.stderr
+
+
+def nginx_directives() -> list[list[str]]:
+    """deploy/nginx.conf as a list of directives (words), comments dropped."""
+    text = "\n".join(line.split("#", 1)[0] for line in (ROOT / "deploy" / "nginx.conf").read_text().splitlines())
+    return [statement.split() for statement in text.replace("{", ";").replace("}", ";").split(";") if statement.strip()]
+
+
+def test_only_the_proxy_publishes_a_port_and_gunicorn_is_not_reachable_directly():
+    """Production trusts X-Forwarded-For: a client that reached gunicorn directly would choose
+    its own address (and escape every per-client limit)."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert "ports" not in services["web"] and services["web"]["expose"] == ["8000"]
+    assert services["proxy"]["image"].startswith("nginx")
+    assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]["volumes"]
+
+
+def test_the_proxy_overwrites_the_client_x_forwarded_for():
+    directives = nginx_directives()
+    forwarded = [d for d in directives if d[:2] == ["proxy_set_header", "X-Forwarded-For"]]
+    assert forwarded == [["proxy_set_header", "X-Forwarded-For", "$remote_addr"]]
+    assert ["proxy_set_header", "X-Forwarded-Proto", "$scheme"] in directives
+    assert not any("$proxy_add_x_forwarded_for" in word for d in directives for word in d)
+    assert ["proxy_pass", "http://registry_web"] in directives and ["server", "web:8000"] in directives
+
+
+def test_the_app_takes_the_last_hop_only(rf, settings):
+    from certification.throttle import client_ip
+
+    settings.TRUST_X_FORWARDED_FOR = True
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7", REMOTE_ADDR="172.18.0.5")
+    assert client_ip(request) == "203.0.113.7"
+    settings.TRUST_X_FORWARDED_FOR = False
+    assert client_ip(request) == "172.18.0.5"

@@ -4,8 +4,14 @@ from registry.levels import Level
 
 from ..models import Application, Finding, Result, Session
 
+# Filters on another object take its id as a plain number: a model-choice filter would answer
+# 400 for an id that does not exist and an empty page for another institution's, telling the
+# two apart (an existence oracle). Either way the answer is now an empty page.
+
 
 class SessionFilter(django_filters.FilterSet):
+    occupation = django_filters.NumberFilter(field_name="occupation")
+    institution = django_filters.NumberFilter(field_name="institution")
     starts_after = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
     starts_before = django_filters.DateFilter(field_name="starts_on", lookup_expr="lte")
     occupation_code = django_filters.CharFilter(field_name="occupation__code")
@@ -16,6 +22,7 @@ class SessionFilter(django_filters.FilterSet):
 
 
 class ApplicationFilter(django_filters.FilterSet):
+    session = django_filters.NumberFilter(field_name="session")
     occupation = django_filters.NumberFilter(field_name="session__occupation")
     level = django_filters.ChoiceFilter(field_name="session__level", choices=Level.choices)
     institution = django_filters.NumberFilter(field_name="session__institution")
@@ -41,6 +48,7 @@ class ResultFilter(django_filters.FilterSet):
 
 
 class FindingFilter(django_filters.FilterSet):
+    session = django_filters.NumberFilter(field_name="session")
     open = django_filters.BooleanFilter(field_name="cleared_at", lookup_expr="isnull")
     institution = django_filters.NumberFilter(field_name="session__institution")
     opened_after = django_filters.DateFilter(field_name="opened_at", lookup_expr="date__gte")

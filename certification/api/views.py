@@ -8,7 +8,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
 
-from assessors.models import Assessor
 from registry.api import ERROR_RESPONSES
 from registry.models import Occupation, Specialty
 from registry.selectors import institutions_visible_to
@@ -81,7 +80,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
         """Assign an assessor, invigilator, reviewer or supervisor (外督: the regulator)."""
         session = self.get_object()
         data = _data(s.StaffIn, request)
-        assessor = get_object_or_404(Assessor.objects.select_related("person"), pk=data["assessor"])
+        assessor = get_object_or_404(selectors.assessors_for(request.user), pk=data["assessor"])
         services.session_staff_assign(actor=request.user, session=session, assessor=assessor, role=data["role"])
         return Response(self._detail(pk), status=status.HTTP_201_CREATED)
 

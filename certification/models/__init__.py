@@ -1,6 +1,6 @@
 from .accounts import ActivationCode
 from .applications import Application
-from .certificates import Certificate, SerialCounter, Series
+from .certificates import Certificate, SerialCounter, Series, SigningKey
 from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
 from .publicity import Objection
 from .results import Result, ResultCorrection
@@ -20,6 +20,7 @@ __all__ = [
     "ResultCorrection",
     "SerialCounter",
     "Series",
+    "SigningKey",
     "Session",
     "SessionStaff",
 ]

@@ -1,7 +1,8 @@
 """Certificates: numbered once, signed, verifiable, revocable; and the serial counters."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.levels import EvaluationType, Level
@@ -57,6 +58,9 @@ class Certificate(models.Model):
     credential = models.TextField(_("凭证（规范化 JSON）"), help_text=_("the signed document, byte for byte"))
     proof_created = models.CharField(max_length=32)
     proof_value = models.CharField(max_length=120)
+    # The whole proof as signed (canonical JSON, verificationMethod and created included): served
+    # and checked as stored, never rebuilt from today's configuration.
+    proof = models.TextField(_("签名证明（规范化 JSON）"), default="")
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("撤销人")
@@ -82,3 +86,44 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class SigningKey(models.Model):
+    """A public key the registry has signed certificates with. The private key is only ever the
+    one in SIGNING_KEY; a row keeps the public part, so that everything signed before a rotation
+    still verifies. `method_id` is the verificationMethod the proofs carry, fixed when the key was
+    first used (a did:key, so it does not depend on the registry's domain)."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("使用中")
+        RETIRED = "retired", _("已停用")
+
+    method_id = models.CharField(_("密钥标识"), max_length=300, unique=True)
+    public_key_multibase = models.CharField(_("公钥"), max_length=100, unique=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.ACTIVE)
+    created_at = models.DateTimeField(_("启用时间"), auto_now_add=True)
+    retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("签名密钥")
+        verbose_name_plural = _("签名密钥")
+        constraints = [
+            models.UniqueConstraint(fields=["state"], condition=Q(state="active"), name="signing_key_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method_id} ({self.state})"
+
+    @classmethod
+    def activate(cls, multibase: str, method_id: str) -> "SigningKey":
+        """Make this key the active one (registering it if new) and retire any other."""
+        with transaction.atomic():
+            list(cls.objects.select_for_update().filter(state=cls.State.ACTIVE))
+            cls.objects.filter(state=cls.State.ACTIVE).exclude(public_key_multibase=multibase).update(
+                state=cls.State.RETIRED, retired_at=timezone.now()
+            )
+            key, _created = cls.objects.get_or_create(public_key_multibase=multibase, defaults={"method_id": method_id})
+            if key.state != cls.State.ACTIVE:
+                key.state, key.retired_at = cls.State.ACTIVE, None
+                key.save(update_fields=["state", "retired_at"])
+        return key

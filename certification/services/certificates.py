@@ -101,7 +101,7 @@ VERIFY_FIELDS = (
     "institution__name",
     "credential",
     "proof_created",
-    "proof_value",
+    "proof",
 )
 
 
@@ -134,7 +134,7 @@ def certificate_by_code(code: str):
 
 
 def signature_checks(row: dict) -> bool:
-    return signing.verify(signing.secured(row["credential"], row["proof_created"], row["proof_value"]))
+    return signing.verify(signing.attach_proof(row["credential"], row["proof"]))
 
 
 def verification_summary(row: dict | None) -> dict:

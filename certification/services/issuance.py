@@ -54,6 +54,7 @@ CERTIFICATE_COLUMNS = [
     "credential",
     "proof_created",
     "proof_value",
+    "proof",
     "revocation_reason",
 ]
 
@@ -342,12 +343,13 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
     ids = _allocate_ids(len(rows))
     prefix = numbering.number_prefix(series, institution, year, session.level)
     created = timezone.now().astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    config_hash = signing.config_digest(created)
+    proof_template = signing.ProofTemplate(created)
     template = CredentialTemplate(session, institution, batch.issue_date)
     certificates = []
     for offset, (row, certificate_id) in enumerate(zip(rows, ids, strict=True)):
         number = numbering.format_number(prefix, first + offset)
         text = signing.canonical(template.document(number=number, holder_name=row[5], status_index=certificate_id))
+        proof_value, proof = proof_template.sign(text)
         certificates.append(
             {
                 "id": certificate_id,
@@ -363,7 +365,8 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
                 "verification_code": secrets.token_urlsafe(16),
                 "credential": text,
                 "proof_created": created,
-                "proof_value": signing.sign(text, config_hash),
+                "proof_value": proof_value,
+                "proof": proof,
                 "revocation_reason": "",
             }
         )

@@ -92,6 +92,9 @@ class FilingTransitionIn(serializers.Serializer):
 
 
 class FilingFilter(django_filters.FilterSet):
+    # A plain number: a model-choice filter would tell an unknown id (400) from another
+    # institution's (an empty page).
+    institution = django_filters.NumberFilter(field_name="institution")
     valid_on = django_filters.DateFilter(method="filter_valid_on", label="in its window on this date")
 
     class Meta:

@@ -13,6 +13,7 @@ def test_fast_base58_matches_the_library(size):
         assert signing.b58encode(data) == base58.b58encode(data).decode()
 
 
+@pytest.mark.django_db  # the key document lists every key used (SigningKey rows)
 def test_public_key_is_a_multikey_of_the_signing_key():
     document = signing.key_document()
     method = document["verificationMethod"][0]
@@ -21,6 +22,7 @@ def test_public_key_is_a_multikey_of_the_signing_key():
     assert document["assertionMethod"] == [method["id"]] == [signing.verification_method()]
 
 
+@pytest.mark.django_db
 def test_sign_document_round_trip_and_wrong_key():
     credential = signing.sign_document(
         {"@context": signing.CONTEXT, "id": "urn:x", "name": "测试"}, "2026-01-01T00:00:00Z"
