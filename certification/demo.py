@@ -4,12 +4,13 @@ default shows certificates to verify. Used by `manage.py load_demo` only."""
 
 import datetime
 
+from django.db.models import Max
 from django.utils import timezone
 
 from assessors.models import Assessor
 from registry.identity import compose_resident_id, document_hash
 from registry.levels import EvaluationType, Level
-from registry.models import Institution, Occupation, Person, User, WorkExperience
+from registry.models import CalendarYear, Institution, Occupation, Person, User, WorkExperience
 from registry.services import person_register
 
 from . import services
@@ -26,15 +27,18 @@ def demo_issued_session(*, institution: Institution, admin: User, worker: Person
         return existing
     today = timezone.localdate()
     electrician = Occupation.objects.get(code="6-31-01-03")
-    start = today - datetime.timedelta(days=20)
+    # The demo's story happened in the past, inside a year the holiday calendar covers (so that its
+    # publicity period can be counted even before the regulator enters next year's arrangement).
+    last_covered = CalendarYear.objects.aggregate(last=Max("year"))["last"] or today.year
+    start = min(today - datetime.timedelta(days=20), datetime.date(last_covered, 12, 1))
     session = services.session_plan(
         actor=admin,
         institution=institution,
         evaluation_type=EvaluationType.SKILL_LEVEL,
         occupation=electrician,
         level=Level.GRADE_5,
-        starts_on=start,
-        ends_on=start,
+        starts_on=today,
+        ends_on=today,
         site="宝山区 实训中心 A 楼",
         name=DEMO_SESSION,
     )
@@ -44,6 +48,9 @@ def demo_issued_session(*, institution: Institution, admin: User, worker: Person
         services.session_staff_assign(actor=admin, session=session, assessor=assessor, role="assessor")
     for assessor in (invigilators + assessors)[:2]:
         services.session_staff_assign(actor=admin, session=session, assessor=assessor, role="invigilator")
+    # Demo only: planning refuses past days, so the session is planned today and then dated back.
+    Session.objects.filter(pk=session.pk).update(starts_on=start, ends_on=start)
+    session.refresh_from_db()
     people = [worker] + [
         person_register(
             document_type="resident_id",
@@ -57,13 +64,17 @@ def demo_issued_session(*, institution: Institution, admin: User, worker: Person
         WorkExperience.objects.get_or_create(
             person=person,
             occupation=electrician,
-            defaults={"employer": institution.name, "started": start - datetime.timedelta(days=800)},
+            defaults={
+                "employer": institution.name,
+                "employer_credit_code": institution.credit_code,
+                "started": start - datetime.timedelta(days=800),
+            },
         )
         application = services.application_enrol(
             actor=admin, session=session, name=person.name, document_number=person.document_number, on=start
         )
         services.result_record(actor=assessors[0].user, application=application, theory=theory, practical=practical)
-    services.session_submit(actor=admin, session=session)
+    services.session_submit(actor=admin, session=session, on=start + datetime.timedelta(days=1))
     # Demo only: the publicity period is taken as over, so that the demo shows issued certificates.
     Session.objects.filter(pk=session.pk).update(publicity_ends_on=today - datetime.timedelta(days=1))
     session.refresh_from_db()

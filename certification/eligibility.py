@@ -2,7 +2,17 @@
 
 DOMAIN.md: any one condition of the level suffices; each condition row is a conjunction of
 requirements (certification years, work years, education, apprenticeship, age), stored as data
-on the standard. "N years after level X" counts from the issue date of the certificate at X.
+on the standard.
+
+Work years ("累计从事本职业或相关职业工作 N 年（含）以上"): work in the occupation or in one the
+standard lists as related, over the person's work records merged (overlapping records count
+their common time once), each record's end date inclusive. "N years" are N calendar
+anniversaries: one unbroken span from 2020-03-01 to 2025-02-28 is exactly 5 years. Spans with
+breaks between them are folded into one unbroken interval starting on the first span's start
+and as many days long as the spans together; that interval must reach its N-th anniversary.
+(Unbroken work therefore counts exactly as the calendar does; broken work counts its days, with
+the leap days of the years it starts in.) "N years after level X" ("取得…证书后，累计从事…工作
+N 年") counts only the work done after the issue date of the certificate at level X.
 """
 
 import datetime
@@ -24,16 +34,51 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def merge_spans(spans) -> list[tuple[datetime.date, datetime.date]]:
+    """Inclusive (start, end) spans merged where they overlap or touch, in order."""
+    merged: list[list[datetime.date]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + ONE_DAY:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def span_years(spans, since: datetime.date | None = None) -> tuple[int, int]:
+    """(whole years, days beyond them) of the merged inclusive `spans`, counting only days after
+    `since`; breaks between spans folded away (see the module docstring)."""
+    if since is not None:
+        spans = [(max(start, since + ONE_DAY), end) for start, end in spans if end > since]
+    if not spans:
+        return 0, 0
+    first = spans[0][0]
+    days = sum((end - start).days + 1 for start, end in spans)
+    reached = first + datetime.timedelta(days=days)  # the day after the folded interval
+    years = 0
+    while add_years(first, years + 1) <= reached:
+        years += 1
+    return years, (reached - add_years(first, years)).days
+
+
 @dataclass(frozen=True)
 class Facts:
-    """What the registry knows of a person, as far as one occupation is concerned."""
+    """What the registry knows of a person, as far as one occupation (and the occupations its
+    standard lists as related) is concerned."""
 
     on: datetime.date
     birth_date: datetime.date | None
-    certificates: list[tuple[int, datetime.date]]  # (level, issued_on) in this occupation
-    work_days: int  # days worked in this occupation up to `on`
+    certificates: list[tuple[int, datetime.date]]  # (level, issued_on) in this or a related occupation
+    work_spans: list[tuple[datetime.date, datetime.date]]  # merged, end inclusive, up to `on`
     apprenticeship_completed: bool
     education: set[str]  # kinds of diploma in a related major, obtained or due in the graduating year
+
+    @property
+    def work_days(self) -> int:
+        return sum((end - start).days + 1 for start, end in self.work_spans)
 
 
 @dataclass
@@ -50,10 +95,10 @@ class Verdict:
         return _("不符合任何一项申报条件。") + " " + " | ".join(parts)
 
 
-def person_facts(person: Person, occupation_id: int, on: datetime.date, certificates=()) -> Facts:
-    """Facts about `person` for `occupation_id` on `on`. `certificates` adds (level, issued_on)
-    pairs from certificates issued by this registry (certification.selectors supplies them).
-    Reads the person's related sets with `.all()`, so prefetched sets cost no query."""
+def person_facts(person: Person, occupation_id: int, on: datetime.date, certificates=(), related_ids=()) -> Facts:
+    """Facts about `person` for `occupation_id` (and `related_ids`) on `on`. `certificates` adds
+    (level, issued_on) pairs from certificates issued by this registry (certification.selectors
+    supplies them). Reads the person's related sets with `.all()`, so prefetched sets cost no query."""
     return facts_from(
         birth_date=person.birth_date,
         prior_certificates=person.prior_certificates.all(),
@@ -62,6 +107,7 @@ def person_facts(person: Person, occupation_id: int, on: datetime.date, certific
         occupation_id=occupation_id,
         on=on,
         certificates=certificates,
+        related_ids=related_ids,
     )
 
 
@@ -74,27 +120,21 @@ def facts_from(
     occupation_id: int,
     on: datetime.date,
     certificates=(),
+    related_ids=(),
 ) -> Facts:
-    """The same facts from plain iterables of records (saved or not): for set-based enrolment."""
-    held = [
-        (c.level, c.issued_on) for c in prior_certificates if c.occupation_id == occupation_id and c.issued_on <= on
-    ]
+    """The same facts from plain iterables of records (saved or not): for set-based enrolment.
+    `related_ids`: the occupations the standard lists as related ("本职业或相关职业")."""
+    occupations = {occupation_id, *related_ids}
+    held = [(c.level, c.issued_on) for c in prior_certificates if c.occupation_id in occupations and c.issued_on <= on]
     held += [(level, issued_on) for level, issued_on in certificates if issued_on <= on]
     spans, apprenticeship = [], False
     for job in work_experiences:
-        if job.occupation_id != occupation_id or job.started > on:
+        if job.occupation_id not in occupations or job.started > on:
             continue
         spans.append((job.started, min(job.ended or on, on)))
+        # Completed: the apprenticeship has an end date, not after `on` (one still running is not).
         if job.apprenticeship and job.ended and job.ended <= on:
             apprenticeship = True
-    # Overlapping records (two rosters, two employers at once) count their common time once.
-    work_days, covered_until = 0, None
-    for start, end in sorted(spans):
-        if covered_until is not None and start < covered_until:
-            start = covered_until
-        if end > start:
-            work_days += (end - start).days
-        covered_until = max(covered_until or end, end)
     horizon = on + datetime.timedelta(days=GRADUATING_YEAR_DAYS)
     education = {
         e.kind for e in educations if e.related_occupation_id == occupation_id and e.graduation_date <= horizon
@@ -103,7 +143,7 @@ def facts_from(
         on=on,
         birth_date=birth_date,
         certificates=held,
-        work_days=work_days,
+        work_spans=merge_spans(spans),
         apprenticeship_completed=apprenticeship,
         education=education,
     )
@@ -113,27 +153,34 @@ def unmet(condition: EligibilityCondition, facts: Facts) -> list[str]:
     """The requirements of `condition` that `facts` do not meet (empty: the condition is met)."""
     reasons = []
     if condition.years_in_occupation is not None:
-        years = facts.work_days / 365.25
-        if years + 1e-9 < condition.years_in_occupation:
+        years, days = span_years(facts.work_spans)
+        if years < condition.years_in_occupation:
             reasons.append(
-                _("本职业累计工作 %(have).1f 年，需 %(need)d 年")
-                % {"have": years, "need": condition.years_in_occupation}
+                _("本职业或相关职业累计工作 %(years)d 年 %(days)d 天，需 %(need)d 年")
+                % {"years": years, "days": days, "need": condition.years_in_occupation}
             )
     if condition.prior_level is not None:
         held = sorted(issued for level, issued in facts.certificates if level >= condition.prior_level)
         label = Level(condition.prior_level).label
         if not held:
-            reasons.append(_("未持有本职业%(level)s及以上证书") % {"level": label})
-        elif condition.years_after_prior and add_years(held[0], condition.years_after_prior) > facts.on:
-            reasons.append(
-                _("%(level)s证书于 %(date)s 取得，需满 %(need)d 年（%(until)s 起）")
-                % {
-                    "level": label,
-                    "date": held[0],
-                    "need": condition.years_after_prior,
-                    "until": add_years(held[0], condition.years_after_prior),
-                }
-            )
+            reasons.append(_("未持有本职业或相关职业%(level)s及以上证书") % {"level": label})
+        elif condition.years_after_prior:
+            # The earliest certificate at or above the level leaves the most work after it.
+            years, days = span_years(facts.work_spans, since=held[0])
+            if years < condition.years_after_prior:
+                reasons.append(
+                    _(
+                        "%(level)s证书于 %(date)s 取得，此后本职业或相关职业工作 %(years)d 年 %(days)d 天，"
+                        "需 %(need)d 年"
+                    )
+                    % {
+                        "level": label,
+                        "date": held[0],
+                        "years": years,
+                        "days": days,
+                        "need": condition.years_after_prior,
+                    }
+                )
     if condition.education and not set(condition.education) & facts.education:
         kinds = "、".join(str(EligibilityCondition.Education(k).label) for k in condition.education)
         reasons.append(_("无本专业或相关专业的%(kinds)s学历") % {"kinds": kinds})

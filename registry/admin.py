@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from . import identity, services
 from .models import (
     Appointment,
+    CalendarDay,
+    CalendarYear,
     CompetitionAward,
     Education,
     EligibilityCondition,
@@ -79,6 +81,7 @@ class StandardAdmin(admin.ModelAdmin):
     search_fields = ["occupation__name", "occupation__code"]
     list_select_related = ["occupation"]
     inlines = [ConditionInline, ExamRequirementInline, StaffingRuleInline]
+    filter_horizontal = ["related_occupations"]
 
 
 class FilingInline(admin.TabularInline):
@@ -258,3 +261,18 @@ class PersonAdmin(admin.ModelAdmin):
         )
         obj.pk = person.pk
         obj.__dict__.update({k: v for k, v in person.__dict__.items() if not k.startswith("_")})
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 10
+    fields = ["date", "kind", "name"]
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """The regulator enters each year's holiday arrangement (放假 and 调休上班 days) once the State
+    Council publishes it; working days in a year not entered are refused, never guessed."""
+
+    list_display = ["year", "source", "loaded_at"]
+    inlines = [CalendarDayInline]

@@ -43,6 +43,7 @@ def _date(value: str | None) -> datetime.date | None:
 @transaction.atomic
 def catalogue_load(data: dict) -> CatalogueReport:
     report = CatalogueReport()
+    related: dict[int, list[str]] = {}
     templates = data.get("eligibility_templates", {})
     staffing_default = data.get("staffing_default", [])
     for row in data["occupations"]:
@@ -54,16 +55,17 @@ def catalogue_load(data: dict) -> CatalogueReport:
                 validate_occupation_code(row["code_2015"])
         except ValidationError as error:
             raise DomainError(f"{where}: {error.messages[0]}") from None
-        occupation, created = Occupation.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": row["name"],
-                "code_2015": row.get("code_2015", ""),
-                "in_qualification_catalogue": row.get("in_qualification_catalogue", False),
-                "urgent_from": _date(row.get("urgent_from")),
-                "urgent_until": _date(row.get("urgent_until")),
-            },
-        )
+        defaults = {
+            "name": row["name"],
+            "code_2015": row.get("code_2015", ""),
+            "urgent_from": _date(row.get("urgent_from")),
+            "urgent_until": _date(row.get("urgent_until")),
+        }
+        # Set only where the file states it (no source confirms most rows): a flag the regulator
+        # set in the admin survives a reload.
+        if "in_qualification_catalogue" in row:
+            defaults["in_qualification_catalogue"] = row["in_qualification_catalogue"]
+        occupation, created = Occupation.objects.update_or_create(code=code, defaults=defaults)
         report.occupations_created += created
         report.occupations_updated += not created
         levels = _levels(row["levels"], where)
@@ -83,9 +85,10 @@ def catalogue_load(data: dict) -> CatalogueReport:
         template = templates.get(row.get("template", ""), {})
         if row.get("template") and not template:
             raise DomainError(f"{where}: unknown eligibility template {row['template']!r}")
+        own = row.get("conditions", {})  # conditions of this standard beyond the template (entry levels)
         for level in levels:
             digit = str(LEVELS[Level(level)].digit)
-            for condition in template.get(digit, []):
+            for condition in [*template.get(digit, []), *own.get(digit, [])]:
                 fields = dict(condition)
                 fields.pop("code")
                 if fields.get("prior_level") is not None:
@@ -113,6 +116,14 @@ def catalogue_load(data: dict) -> CatalogueReport:
                 parts.append(ExamPart.REVIEW)
             for part in parts:
                 ExamRequirement.objects.get_or_create(standard=standard, level=level, part=part)
+        if row.get("template") or own:
+            unreachable = levels_without_a_way_in(standard)
+            if unreachable:
+                raise DomainError(
+                    f"{where}: no condition of level(s) {', '.join(str(Level(x).label) for x in unreachable)} can be met "
+                    "without a certificate the standard does not offer: give the entry level its own conditions"
+                )
+        related[standard.pk] = row.get("related", [])
         overrides = {(r["part"], r["role"]): r for r in row.get("staffing", [])}
         for rule in staffing_default:
             rule = overrides.get((rule["part"], rule["role"]), rule)
@@ -122,7 +133,26 @@ def catalogue_load(data: dict) -> CatalogueReport:
                 role=rule["role"],
                 defaults={k: rule[k] for k in ("candidates_per_staff", "min_count", "min_per_room", "odd")},
             )
+    # Related occupations ("本职业或相关职业") may name rows further down the file: a second pass.
+    for standard_id, codes in related.items():
+        found = {o.code: o for o in Occupation.objects.filter(code__in=codes)}
+        unknown = sorted(set(codes) - set(found))
+        if unknown:
+            raise DomainError(f"standard {standard_id}: unknown related occupation codes {unknown}")
+        Standard.objects.get(pk=standard_id).related_occupations.add(*found.values())
     return report
+
+
+def levels_without_a_way_in(standard: Standard) -> list[int]:
+    """Levels of `standard` none of whose conditions a person can meet from within the standard:
+    every condition asks for a certificate at a level the standard does not offer (an occupation
+    whose standard starts above 五级 needs its own conditions for its entry level)."""
+    offered = set(standard.levels)
+    ways: dict[int, bool] = {level: False for level in offered}
+    for level, prior in standard.conditions.values_list("level", "prior_level"):
+        if level in ways and (prior is None or prior in offered):
+            ways[level] = True
+    return sorted(level for level, ok in ways.items() if not ok)
 
 
 def catalogue_load_file(path: str | Path = DEFAULT_CATALOGUE) -> CatalogueReport:

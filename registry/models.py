@@ -98,6 +98,13 @@ class Standard(models.Model):
     version = models.CharField(_("版本"), max_length=40, help_text=_("如 2018年版"))
     levels = models.JSONField(_("等级"), help_text=_("标准设置的等级（阶梯序号 1=五级 … 5=一级）"))
     is_current = models.BooleanField(_("现行"), default=True)
+    related_occupations = models.ManyToManyField(
+        Occupation,
+        blank=True,
+        related_name="+",
+        verbose_name=_("相关职业"),
+        help_text=_("申报条件中“本职业或相关职业”的相关职业：其工作年限和证书同样计算"),
+    )
 
     class Meta:
         ordering = ["occupation__code", "-is_current", "version"]
@@ -527,6 +534,13 @@ class WorkExperience(models.Model):
     person = models.ForeignKey(Person, models.CASCADE, related_name="work_experiences", verbose_name=_("人员"))
     occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
     employer = models.CharField(_("单位"), max_length=200, blank=True)
+    employer_credit_code = models.CharField(
+        _("单位统一社会信用代码"),
+        max_length=18,
+        blank=True,
+        db_index=True,
+        help_text=_("用人单位直接认定本单位职工时据此核对在职关系"),
+    )
     started = models.DateField(_("起始"))
     ended = models.DateField(_("截止"), null=True, blank=True, help_text=_("空表示至今"))
     apprenticeship = models.BooleanField(_("学徒"), default=False, help_text=_("学徒期；有截止日期即为期满"))
@@ -639,3 +653,50 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.employer}"
+
+
+# --- The holiday calendar (working days) ---
+
+
+class CalendarYear(models.Model):
+    """A year whose holiday arrangement (放假安排, with its 调休 make-up working days) has been
+    entered. Working days are counted only inside covered years: a date in another year is
+    refused, never guessed (DOMAIN.md: the State Council publishes each year's in the autumn before)."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True, validators=[MinValueValidator(2000)])
+    source = models.CharField(_("来源"), max_length=200, help_text=_("如 国务院办公厅关于2027年部分节假日安排的通知"))
+    loaded_at = models.DateTimeField(_("录入时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("节假日安排（年度）")
+        verbose_name_plural = _("节假日安排（年度）")
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A day that differs from the weekday rule: a holiday (放假, also on a weekday) or a
+    make-up working day (调休上班, also on a weekend)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    year = models.ForeignKey(CalendarYear, models.CASCADE, related_name="days", verbose_name=_("年份"))
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("节日"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("节假日/调休日")
+        verbose_name_plural = _("节假日/调休日")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"
+
+    def clean(self) -> None:
+        if self.date and self.year_id and self.date.year != self.year.year:
+            raise ValidationError({"date": _("日期不在 %(y)d 年内。") % {"y": self.year.year}})

@@ -63,6 +63,45 @@ def scope_covering(
     return None
 
 
+def scope_window_gap(
+    *,
+    institution: Institution,
+    evaluation_type: str,
+    occupation: Occupation,
+    specialty_id: int | None,
+    level: int | None,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+) -> tuple[Scope | None, datetime.date | None]:
+    """(the scope row in force on `starts_on`, the first day of [starts_on, ends_on] that no filed,
+    unsuspended, in-date scope row allowing this evaluation covers, or None when every day is).
+    One query: the windows of the matching rows are merged, so two filings that follow each other
+    cover a session across their seam, and a gap between them is found on whichever day it falls."""
+    rows = [
+        scope
+        for scope in Scope.objects.filter(
+            filing__institution=institution,
+            filing__state=Filing.State.FILED,
+            filing__valid_from__lte=ends_on,
+            filing__valid_until__gte=starts_on,
+            evaluation_type=evaluation_type,
+            occupation=occupation,
+        ).select_related("filing")
+        if scope.covers(
+            evaluation_type=evaluation_type, occupation_id=occupation.id, specialty_id=specialty_id, level=level
+        )
+    ]
+    first = next((s for s in rows if s.filing.valid_from <= starts_on <= s.filing.valid_until), None)
+    day = starts_on
+    for scope in sorted(rows, key=lambda s: s.filing.valid_from):
+        if scope.filing.valid_from > day:
+            break
+        day = max(day, scope.filing.valid_until + datetime.timedelta(days=1))
+        if day > ends_on:
+            return first, None
+    return first, day
+
+
 def person_by_document(document_type: str, number: str) -> Person | None:
     """Exact look-up by the keyed hash of a canonical document number."""
     return Person.objects.filter(document_hash=identity.document_hash(document_type, number)).first()

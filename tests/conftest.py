@@ -39,3 +39,28 @@ def isolated_cache(settings):
     import uuid
 
     settings.CACHES = {name: {**config, "KEY_PREFIX": uuid.uuid4().hex} for name, config in settings.CACHES.items()}
+
+
+@pytest.fixture(autouse=True)
+def holiday_calendar(request):
+    """The holiday calendar for every test that uses the database. The migration loads the
+    package's years (2004–2026); a transactional test's flush empties the tables, so reload.
+    Tests that submit a session "today" count publicity from the real date: so that they do not
+    start failing once that period reaches a year nobody has entered yet, the years after the
+    package's data up to next year are covered here as weekends only, marked as test data.
+    (Production never guesses: see registry.workdays.) Tests of a missing year delete it first."""
+    marker = request.node.get_closest_marker("django_db")
+    wanted = {"db", "transactional_db"} & set(request.fixturenames)
+    if marker is None and not wanted:
+        return
+    transactional = "transactional_db" in wanted or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    import datetime
+
+    from registry.models import CalendarYear
+    from registry.workdays import calendar_load_package
+
+    calendar_load_package()
+    last = max(CalendarYear.objects.values_list("year", flat=True))
+    for year in range(last + 1, datetime.date.today().year + 2):
+        CalendarYear.objects.get_or_create(year=year, defaults={"source": "tests only: weekends, no holidays"})

@@ -90,3 +90,48 @@ def test_a_new_standard_version_becomes_current():
     occupation = Occupation.objects.get(code=data["occupations"][0]["code"])
     assert list(occupation.standards.filter(is_current=True).values_list("version", flat=True)) == ["2030年版"]
     assert occupation.standards.count() == 2
+
+
+def test_every_level_of_every_standard_has_a_condition_a_person_can_meet():
+    from registry.catalogue import levels_without_a_way_in
+
+    catalogue_load_file()
+    missing = {
+        str(standard): levels_without_a_way_in(standard)
+        for standard in Standard.objects.select_related("occupation")
+        if levels_without_a_way_in(standard)
+    }
+    assert missing == {}
+    health = Standard.objects.get(occupation__code="4-14-02-02")
+    entry = health.conditions.get(level=Level.GRADE_3, code="3-E1")
+    assert entry.prior_level is None and "higher_vocational" in entry.education
+
+
+def test_a_standard_starting_above_grade_5_without_entry_conditions_is_refused():
+    data = load_data()
+    row = next(r for r in data["occupations"] if r["code"] == "4-14-02-02")
+    del row["conditions"]
+    with pytest.raises(DomainError) as caught:
+        catalogue_load(data)
+    assert "4-14-02-02" in str(caught.value) and "entry level" in str(caught.value)
+    assert not Occupation.objects.exists()
+
+
+def test_related_occupations_load_from_the_catalogue():
+    data = load_data()
+    row = next(r for r in data["occupations"] if r["code"] == "6-20-03-03")
+    row["related"] = ["6-18-02-04"]
+    catalogue_load(data)
+    catalogue_load(data)
+    standard = Standard.objects.get(occupation__code="6-20-03-03", is_current=True)
+    assert list(standard.related_occupations.values_list("code", flat=True)) == ["6-18-02-04"]
+
+
+def test_unconfirmed_catalogue_flags_are_left_out_and_a_regulators_flag_survives_a_reload():
+    catalogue_load_file()
+    assert not Occupation.objects.filter(in_qualification_catalogue=True).exists()
+    Occupation.objects.filter(code="6-31-01-03").update(in_qualification_catalogue=True)
+    catalogue_load_file()
+    assert Occupation.objects.get(code="6-31-01-03").in_qualification_catalogue
+    # 砌筑工: four levels from 初级 in the only source found (一级 unconfirmed).
+    assert sorted(Standard.objects.get(occupation__code="6-29-01-01").levels) == [1, 2, 3, 4]

@@ -34,14 +34,35 @@ def _employer_kind(institution: Institution) -> str:
     return institution.school_files_as if institution.kind == Institution.Kind.SCHOOL else institution.kind
 
 
-def _check_pathway(session: Session, pathway: str, reason: str, evidence: str, name: str, educations, on):
-    """`educations`: the candidate's Education records (any iterable; read for 院校团体申报 only)."""
+def on_staff(session: Session, work, on: datetime.date) -> bool:
+    """Whether a work record (WorkExperience or WorkRecord) puts the person on the session's
+    institution's staff on `on`: that employer's credit code and a span running that day."""
+    code = session.institution.credit_code
+    return any(
+        getattr(w, "employer_credit_code", "") == code and w.started <= on and (w.ended is None or w.ended >= on)
+        for w in work
+    )
+
+
+def _check_pathway(session: Session, pathway: str, reason: str, evidence: str, name: str, educations, on, work=()):
+    """`educations`, `work`: the candidate's Education and work records (any iterables; read for
+    院校团体申报 and 直接认定 only)."""
     if pathway not in PATHWAYS:
         raise DomainError({"pathway": _("未知的申报途径。")})
     if pathway in (P.EXCEPTIONAL, P.DIRECT, P.COMPETITION) and not (reason.strip() and evidence.strip()):
         raise DomainError({"reason": _("%(p)s须填写理由和证明材料。") % {"p": P(pathway).label}})
     if pathway == P.DIRECT and _employer_kind(session.institution) != Institution.Kind.EMPLOYER:
         raise DomainError({"pathway": _("直接认定只能由用人单位评价机构为本单位职工开展。")})
+    if pathway == P.DIRECT and not on_staff(session, work, on):
+        # DOMAIN.md: direct recognition by an employer institution for its own staff only.
+        raise DomainError(
+            {
+                "pathway": _(
+                    "%(name)s 没有 %(day)s 在本单位（统一社会信用代码 %(code)s）在职的工作经历记录，不能直接认定。"
+                )
+                % {"name": name, "day": on, "code": session.institution.credit_code}
+            }
+        )
     if pathway == P.SCHOOL_GROUP:
         if session.institution.kind != Institution.Kind.SCHOOL:
             raise DomainError({"pathway": _("院校团体申报只能在院校的评价批次中进行。")})
@@ -117,6 +138,7 @@ class WorkRecord:
     started: datetime.date
     ended: datetime.date | None = None
     apprenticeship: bool = False
+    employer_credit_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,11 +219,20 @@ def _known_people(hashes: list[str]) -> dict[str, Person]:
     return {person.document_hash: person for person in people}
 
 
+def _related_ids(session: Session) -> list[int]:
+    """The occupations the session's standard lists as related (read once per session object)."""
+    cached = getattr(session, "_related_ids", None)
+    if cached is None:
+        cached = session._related_ids = list(session.standard.related_occupations.values_list("id", flat=True))
+    return cached
+
+
 def _issued_here(session: Session, person_ids: list[int]) -> dict[int, list[tuple[int, datetime.date]]]:
     """Certificates this registry issued in the session's occupation, not revoked, by person."""
     issued: dict[int, list] = {}
+    occupations = [session.occupation_id, *_related_ids(session)]
     rows = Certificate.objects.filter(
-        person_id__in=person_ids, occupation_id=session.occupation_id, revoked_at__isnull=True, level__isnull=False
+        person_id__in=person_ids, occupation_id__in=occupations, revoked_at__isnull=True, level__isnull=False
     ).values_list("person_id", "level", "issued_on")
     for person_id, level, issued_on in rows:
         issued.setdefault(person_id, []).append((level, issued_on))
@@ -267,7 +298,9 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
         educations = _new_records(had_educations, row.educations, _education_key)
         work = _new_records(had_work, row.work, _work_key)
         try:
-            _check_pathway(session, row.pathway, row.reason, row.evidence, name, had_educations + educations, on)
+            _check_pathway(
+                session, row.pathway, row.reason, row.evidence, name, had_educations + educations, on, had_work + work
+            )
             condition = None
             if row.pathway in (P.NORMAL, P.SCHOOL_GROUP) and session.level is not None:
                 if conditions is None:
@@ -285,6 +318,7 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
                     occupation_id=session.occupation_id,
                     on=on,
                     certificates=certificates,
+                    related_ids=_related_ids(session),
                 )
                 condition = _judge(conditions, facts)
         except DomainError as error:
@@ -448,6 +482,8 @@ def application_decide(*, actor: User, application: Application, approve: bool, 
             raise Forbidden(_("直接认定由本用人单位评价机构审批。"))
     elif not user_is_regulator(actor):
         raise Forbidden(_("破格晋升和竞赛晋升由监管部门审批。"))
+    if application.created_by_id == actor.id:
+        raise Forbidden(_("报名人不能审批自己提交的申报，请由本机构另一位管理员或监管部门审批。"))
     _open_session(application.session)
     if not approve and not note.strip():
         raise DomainError({"note": _("不予通过须写明理由。")})

@@ -66,6 +66,11 @@ def _session_problems(session: Session, issue_date: datetime.date) -> list[str]:
     if session.state != Session.State.SUBMITTED:
         return [_("%(s)s：尚未提交发证（当前：%(st)s）。") % {"s": label, "st": session.get_state_display()}]
     problems = []
+    if issue_date < session.ends_on:  # DOMAIN.md: the issue date is never before the session's end
+        problems.append(
+            _("%(s)s：发证日期 %(d)s 早于考核结束日期 %(end)s。")
+            % {"s": label, "d": issue_date, "end": session.ends_on}
+        )
     if session.findings.filter(cleared_at__isnull=True).exists():
         problems.append(_("%(s)s：有未解除的督导发现，暂停发证。") % {"s": label})
     if session.publicity_ends_on and session.publicity_ends_on >= issue_date:

@@ -85,6 +85,14 @@ def recording_staff(actor: User, session: Session) -> tuple[set[str], list[Sessi
         raise Forbidden(_("只有指派到本批次的考评员可以录入成绩。"))
     if session.is_locked:
         raise DomainError({"session": _("批次已提交，成绩已锁定；如需更正请走更正流程并写明理由。")})
+    today = timezone.localdate()
+    if today < session.starts_on:  # DOMAIN.md: scores only from the session's first day
+        raise DomainError(
+            {
+                "session": _("考核 %(d)s 开始，之前不能录入成绩（今天是 %(today)s）。")
+                % {"d": session.starts_on, "today": today}
+            }
+        )
     return allowed, staff
 
 

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from assessors.models import Assessor, Relation
 from registry.errors import DomainError, Forbidden
-from registry.levels import EVALUATION_TYPES, EvaluationType, ExamPart
+from registry.levels import EVALUATION_TYPES, EvaluationType, ExamPart, Level
 from registry.models import Institution, Occupation, Specialty, StaffingRule, User
-from registry.selectors import scope_covering, user_is_regulator
+from registry.selectors import scope_window_gap, user_is_regulator
+from registry.workdays import add_working_days
 
 from ..models import Application, Finding, Result, Session, SessionStaff
 from ..selectors import is_admin_of, session_is_held
@@ -62,6 +63,15 @@ def session_plan(
         raise DomainError({"level": _("专项职业能力考核不分等级。")})
     if ends_on < starts_on:
         raise DomainError({"ends_on": _("考核结束日期早于开始日期。")})
+    today = timezone.localdate()
+    if starts_on < today:
+        # DOMAIN.md: dates are sane; a session is planned before it is held.
+        raise DomainError(
+            {
+                "starts_on": _("考核开始日期 %(d)s 已过（今天是 %(today)s），不能计划已开始的考核。")
+                % {"d": starts_on, "today": today}
+            }
+        )
     if not 1 <= rooms <= 500:
         raise DomainError({"rooms": _("考场数应在 1–500 之间。")})
     if not (site or "").strip():
@@ -75,24 +85,29 @@ def session_plan(
         raise DomainError({"occupation": _("%(o)s 没有现行职业标准。") % {"o": occupation.name}})
     if has_levels and level not in standard.levels:
         raise DomainError({"level": _("%(o)s 的现行标准未设置该等级。") % {"o": occupation.name}})
-    specialty_id = specialty.id if specialty else None
-    scope = None
-    for day in (starts_on, ends_on):
-        scope = scope_covering(
-            institution=institution,
-            evaluation_type=evaluation_type,
-            occupation=occupation,
-            specialty_id=specialty_id,
-            level=level,
-            on=day,
+    # A 工种 offers the levels listed on it; none listed: the standard's levels.
+    if has_levels and specialty is not None and specialty.levels and level not in specialty.levels:
+        raise DomainError(
+            {"level": _("工种“%(s)s”未设置%(level)s。") % {"s": specialty.name, "level": Level(level).label}}
         )
-        if scope is None:
-            raise DomainError(
-                {
-                    "scope": _("%(day)s 本机构没有覆盖该职业、等级的有效备案（须已备案、未被暂停且在有效期内）。")
-                    % {"day": day}
-                }
-            )
+    specialty_id = specialty.id if specialty else None
+    # Every day of the session, not only its first and last, lies inside an in-force scope.
+    scope, gap = scope_window_gap(
+        institution=institution,
+        evaluation_type=evaluation_type,
+        occupation=occupation,
+        specialty_id=specialty_id,
+        level=level,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    if gap is not None or scope is None:
+        raise DomainError(
+            {
+                "scope": _("%(day)s 本机构没有覆盖该职业、等级的有效备案（须已备案、未被暂停且在有效期内）。")
+                % {"day": gap or starts_on}
+            }
+        )
     return Session.objects.create(
         institution=institution,
         scope=scope,
@@ -209,22 +224,25 @@ def session_staffing_shortfalls(session: Session) -> list[str]:
     return shortfalls
 
 
-def add_working_days(day: datetime.date, days: int) -> datetime.date:
-    while days > 0:
-        day += datetime.timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
-
-
 @transaction.atomic
-def session_submit(*, actor: User, session: Session) -> Session:
-    """Lock the results and start their publicity; refused with every reason that blocks it."""
+def session_submit(*, actor: User, session: Session, on: datetime.date | None = None) -> Session:
+    """Lock the results and start their publicity; refused with every reason that blocks it.
+    `on`: the day of submission, today unless a caller replays an earlier day (the demo)."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     _require_admin(actor, session.institution_id, _("提交发证"))
     if session.state != Session.State.PLANNED:
         raise DomainError({"session": _("批次状态为“%(s)s”，不能提交。") % {"s": session.get_state_display()}})
+    today = timezone.localdate()
+    on = on or today
+    if on > today:
+        raise DomainError({"session": _("提交日期不能晚于今天（%(d)s）。") % {"d": today}})
     problems = []
+    if on <= session.ends_on:
+        # DOMAIN.md: submission only after the session's last day.
+        problems.append(
+            _("考核至 %(end)s 结束，须在考核最后一天之后提交，最早 %(first)s。")
+            % {"end": session.ends_on, "first": session.ends_on + datetime.timedelta(days=1)}
+        )
     if session_is_held(session):
         problems.append(_("督导员提出的问题尚未由监管部门解除，批次被暂停发证。"))
     if session.applications.filter(state=Application.State.PENDING_APPROVAL).exists():
@@ -239,10 +257,14 @@ def session_submit(*, actor: User, session: Session) -> Session:
     problems += session_staffing_shortfalls(session)
     if problems:
         raise DomainError({"session": problems})
+    try:
+        publicity_ends_on = add_working_days(on, settings.PUBLICITY_WORKING_DAYS)
+    except DomainError as error:  # a year of the publicity period has no holiday calendar yet
+        raise DomainError({"session": error.messages}) from None
     session.state = Session.State.SUBMITTED
     session.submitted_at = timezone.now()
     session.submitted_by = actor
-    session.publicity_ends_on = add_working_days(timezone.localdate(), settings.PUBLICITY_WORKING_DAYS)
+    session.publicity_ends_on = publicity_ends_on
     session.save(update_fields=["state", "submitted_at", "submitted_by", "publicity_ends_on"])
     return session
 

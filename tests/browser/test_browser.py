@@ -82,11 +82,16 @@ def planned_session(admin_username="baosteel_admin", candidates=0) -> Session:
         evaluation_type=EvaluationType.SKILL_LEVEL,
         occupation=electrician,
         level=Level.GRADE_5,
-        starts_on=today - datetime.timedelta(days=3),
-        ends_on=today - datetime.timedelta(days=3),
+        starts_on=today,
+        ends_on=today,
         site="宝山区 实训中心 B 楼",
         name="浏览器测试批次",
     )
+    # Held three days ago: planning refuses past days, scoring waits for the first day, submission the last.
+    Session.objects.filter(pk=session.pk).update(
+        starts_on=today - datetime.timedelta(days=3), ends_on=today - datetime.timedelta(days=3)
+    )
+    session.refresh_from_db()
     if candidates:
         assessors = list(Assessor.objects.filter(institution=institution, kind="assessor").order_by("pk"))
         for assessor in assessors[:3]:

@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.utils import timezone
 
 from assessors.models import Assessor
 from certification import services
@@ -16,7 +17,20 @@ from registry.models import Institution, Occupation, Role, User
 from tests import factories
 
 D = datetime.date
-TODAY = D(2026, 6, 1)
+TODAY = D(2026, 6, 1)  # the day the world's sessions are held: in the past, so they can be scored and issued
+
+
+def ahead(days: int = 7) -> datetime.date:
+    """A day after the real today: planning refuses sessions that have already started."""
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
+def held_on(session: Session, starts_on=TODAY, ends_on=None) -> Session:
+    """Date a planned session back to when it was held (planning refuses past days; the tests'
+    story happened around TODAY)."""
+    Session.objects.filter(pk=session.pk).update(starts_on=starts_on, ends_on=ends_on or starts_on)
+    session.refresh_from_db()
+    return session
 
 
 def load_occupations(*codes):
@@ -44,33 +58,36 @@ class World:
     session: Session
 
     def plan(self, level=Level.GRADE_5, institution=None, admin=None, **kwargs) -> Session:
-        return services.session_plan(
+        """Plan a one-day session a week ahead through the service, then date it TODAY (held)."""
+        session = services.session_plan(
             actor=admin or self.admin_a,
             institution=institution or self.a,
             evaluation_type=EvaluationType.SKILL_LEVEL,
             occupation=self.electrician,
             level=level,
-            starts_on=TODAY,
-            ends_on=TODAY,
+            starts_on=ahead(),
+            ends_on=ahead(),
             site="浦东新区 实训基地",
             **kwargs,
         )
+        return held_on(session)
 
     def plan_special(self) -> Session:
         """A special-ability session at A (pass/fail, no level), after filing that scope."""
         self.a.filings.get().scopes.create(
             evaluation_type=EvaluationType.SPECIAL_ABILITY, occupation=self.electrician, levels=[]
         )
-        return services.session_plan(
+        session = services.session_plan(
             actor=self.admin_a,
             institution=self.a,
             evaluation_type=EvaluationType.SPECIAL_ABILITY,
             occupation=self.electrician,
             level=None,
-            starts_on=TODAY,
-            ends_on=TODAY,
+            starts_on=ahead(),
+            ends_on=ahead(),
             site="x",
         )
+        return held_on(session)
 
     def staff(self, session: Session, assessors=3, invigilators=2):
         for assessor in self.assessors_a[:assessors]:
@@ -106,15 +123,19 @@ def world(db) -> World:
     return world
 
 
-def worked(person, occupation, years: float, until=TODAY, apprenticeship=False):
+def worked(person, occupation, years: float, until=TODAY, apprenticeship=False, **fields):
+    """A work record ending `until` (inclusive) exactly `years` long: whole years are calendar
+    anniversaries (DOMAIN.md), a fraction adds that share of 365 days. (It used to add a day,
+    which hid that exactly N years were refused.)"""
+    from certification.eligibility import add_years
     from registry.models import WorkExperience
 
+    whole = int(years)
+    started = add_years(until + datetime.timedelta(days=1), -whole) - datetime.timedelta(
+        days=round((years - whole) * 365)
+    )
     return WorkExperience.objects.create(
-        person=person,
-        occupation=occupation,
-        started=until - datetime.timedelta(days=int(years * 365.25) + 1),
-        ended=until,
-        apprenticeship=apprenticeship,
+        person=person, occupation=occupation, started=started, ended=until, apprenticeship=apprenticeship, **fields
     )
 
 

@@ -13,7 +13,7 @@ from registry.models import Filing, Person, User
 from registry.services import person_register
 from tests import factories
 
-from .conftest import TODAY, enrol, worked
+from .conftest import TODAY, ahead, enrol, worked
 
 pytestmark = pytest.mark.django_db
 
@@ -143,8 +143,8 @@ CASES = [
                 "evaluation_type": "skill_level",
                 "occupation": a.world.electrician.pk,
                 "level": 1,
-                "starts_on": "2026-06-01",
-                "ends_on": "2026-06-02",
+                "starts_on": str(ahead(7)),
+                "ends_on": str(ahead(8)),
                 "site": "实训楼",
             },
         ),

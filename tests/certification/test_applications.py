@@ -3,11 +3,11 @@ from decimal import Decimal
 
 import pytest
 
-from certification import services
+from certification import eligibility, services
 from certification.models import Application, Result
 from registry.errors import DomainError, Forbidden
 from registry.levels import Level
-from registry.models import Education, EligibilityCondition, Institution, PriorCertificate
+from registry.models import Education, EligibilityCondition, Institution, PriorCertificate, WorkExperience
 from registry.services import person_register
 from tests import factories
 
@@ -58,7 +58,7 @@ def test_normal_application_meeting_nothing_is_refused_with_the_conditions_misse
     with pytest.raises(DomainError) as caught:
         apply(world, person, number)
     message = " ".join(caught.value.messages)
-    assert "5-1" in message and "5-2" in message and "0.5 年" in message
+    assert "5-1" in message and "5-2" in message and "0 年 182 天，需 1 年" in message
     assert not Application.objects.filter(person=person).exists()
 
 
@@ -79,12 +79,14 @@ def test_work_in_another_occupation_does_not_count(world):
 
 
 def test_grade_4_counts_years_from_the_grade_5_certificate_issue_date(world):
+    # Updated: the years after the certificate are years of work (DOMAIN.md), not of the calendar.
     session = world.plan(level=Level.GRADE_4)
     person, number = newcomer()
+    worked(person, world.electrician, 5)  # 5 years: not 4-2's 6
     certify(person, world.electrician, Level.GRADE_5, TODAY.replace(year=TODAY.year - 4) + datetime.timedelta(days=1))
     with pytest.raises(DomainError) as caught:
         apply(world, person, number, session=session)
-    assert "需满 4 年" in str(caught.value)
+    assert "此后本职业或相关职业工作 3 年 364 天，需 4 年" in str(caught.value)
     PriorCertificate.objects.filter(person=person).update(issued_on=TODAY.replace(year=TODAY.year - 4))
     assert apply(world, person, number, session=session).condition.code == "4-1"
 
@@ -208,7 +210,15 @@ def test_rejection_needs_a_note(world):
 
 
 def test_direct_recognition_only_by_an_employer_for_its_own_staff(world):
+    # Updated: the person must be on the employer's staff, and another admin approves.
     person, number = newcomer()
+    worked(
+        person,
+        world.electrician,
+        3,
+        until=TODAY + datetime.timedelta(days=365),
+        employer_credit_code=world.a.credit_code,
+    )
     with pytest.raises(DomainError) as caught:
         apply(world, person, number, pathway="direct", reason="绝招绝活", evidence="业绩材料")
     assert "用人单位" in str(caught.value)
@@ -219,7 +229,9 @@ def test_direct_recognition_only_by_an_employer_for_its_own_staff(world):
         services.application_decide(actor=world.regulator, application=application, approve=True)
     with pytest.raises(Forbidden):
         services.application_decide(actor=world.admin_b, application=application, approve=True)
-    services.application_decide(actor=world.admin_a, application=application, approve=True, note="本单位职工")
+    services.application_decide(
+        actor=factories.member(world.a), application=application, approve=True, note="本单位职工"
+    )
     application.refresh_from_db()
     assert application.state == Application.State.ENROLLED
 
@@ -232,9 +244,11 @@ def test_proportion_cap_applies_to_normal_applications_only(world):
     session = world.plan(level=Level.GRADE_3)
     first, number = newcomer("甲")
     certify(first, world.electrician, Level.GRADE_4, D(2010, 1, 1))
+    worked(first, world.electrician, 6)
     apply(world, first, number, session=session)
     second, number2 = newcomer("乙")
     certify(second, world.electrician, Level.GRADE_4, D(2010, 1, 1))
+    worked(second, world.electrician, 6, employer_credit_code=world.a.credit_code)
     with pytest.raises(DomainError) as caught:
         apply(world, second, number2, session=session)
     assert "名额" in str(caught.value)
@@ -306,3 +320,147 @@ def test_withdraw_needs_a_reason_and_an_open_session(world):
     services.application_withdraw(actor=world.admin_a, application=application, reason="考生放弃")
     application.refresh_from_db()
     assert application.state == Application.State.WITHDRAWN
+
+
+# --- work years (DOMAIN.md: calendar anniversaries over merged spans, end date inclusive) ---
+
+
+def test_exactly_n_years_of_work_meets_n_years(world):
+    person, number = newcomer()
+    WorkExperience.objects.create(
+        person=person, occupation=world.electrician, started=D(2025, 6, 1), ended=TODAY - datetime.timedelta(days=1)
+    )
+    # 2025-06-01 … 2026-05-31 inclusive is exactly one year: 5-1 "1年（含）以上" is met.
+    assert apply(world, person, number).condition.code == "5-1"
+
+
+def test_one_day_short_of_n_years_is_refused(world):
+    person, number = newcomer()
+    WorkExperience.objects.create(
+        person=person, occupation=world.electrician, started=D(2025, 6, 2), ended=TODAY - datetime.timedelta(days=1)
+    )
+    with pytest.raises(DomainError) as caught:
+        apply(world, person, number)
+    assert "0 年 364 天，需 1 年" in str(caught.value)
+
+
+def test_years_are_anniversaries_with_the_end_date_inclusive():
+    assert eligibility.span_years([(D(2020, 3, 1), D(2025, 2, 28))]) == (5, 0)
+    assert eligibility.span_years([(D(2020, 3, 1), D(2025, 2, 27))]) == (4, 364)
+    # Broken spans fold into one unbroken interval from the first start, as long as they together.
+    spans = [(D(2021, 1, 1), D(2021, 6, 30)), (D(2022, 1, 1), D(2022, 6, 30)), (D(2023, 1, 1), D(2023, 1, 3))]
+    assert eligibility.span_years(spans) == (1, 0)  # 181 + 181 + 3 = 365 days from 2021-01-01
+    assert eligibility.merge_spans([(D(2021, 1, 1), D(2021, 1, 10)), (D(2021, 1, 11), D(2021, 2, 1))]) == [
+        (D(2021, 1, 1), D(2021, 2, 1))
+    ]
+
+
+def test_years_after_a_certificate_count_only_work_done_after_its_issue_date(world):
+    session = world.plan(level=Level.GRADE_4)
+    person, number = newcomer()
+    certify(person, world.electrician, Level.GRADE_5, D(2021, 6, 1))
+    # Five calendar years since the certificate, but four years' work all before it.
+    WorkExperience.objects.create(
+        person=person, occupation=world.electrician, started=D(2017, 6, 1), ended=D(2021, 5, 31)
+    )
+    with pytest.raises(DomainError) as caught:
+        apply(world, person, number, session=session)
+    assert "此后本职业或相关职业工作 0 年 0 天，需 4 年" in str(caught.value)
+    WorkExperience.objects.create(person=person, occupation=world.electrician, started=D(2022, 6, 2))
+    assert apply(world, person, number, session=session).condition.code == "4-1"  # 2022-06-02 … 2026-06-01
+
+
+def test_work_in_an_occupation_the_standard_lists_as_related_counts(world):
+    from .conftest import load_occupations
+
+    (welder,) = load_occupations("6-18-02-04")
+    person, number = newcomer()
+    worked(person, welder, 1)
+    with pytest.raises(DomainError):
+        apply(world, person, number)
+    world.session.standard.related_occupations.add(welder)
+    assert apply(world, person, number).condition.code == "5-1"
+
+
+def test_an_apprenticeship_still_running_does_not_meet_apprenticeship_completed(world):
+    person, number = newcomer()
+    WorkExperience.objects.create(
+        person=person, occupation=world.electrician, started=TODAY - datetime.timedelta(days=100), apprenticeship=True
+    )
+    with pytest.raises(DomainError) as caught:
+        apply(world, person, number)
+    assert "学徒期满" in str(caught.value)
+    WorkExperience.objects.filter(person=person).update(ended=TODAY + datetime.timedelta(days=30))
+    with pytest.raises(DomainError):
+        apply(world, person, number)
+    WorkExperience.objects.filter(person=person).update(ended=TODAY - datetime.timedelta(days=1))
+    assert apply(world, person, number).condition.code == "5-2"
+
+
+# --- direct recognition (DOMAIN.md: an employer's own staff, approved by someone else) ---
+
+
+def employer(world):
+    world.a.kind = Institution.Kind.EMPLOYER
+    world.a.save()
+    return world.a
+
+
+def direct(world, person, number, actor=None):
+    return services.application_enrol(
+        actor=actor or world.admin_a,
+        session=world.session,
+        name=person.name,
+        document_number=number,
+        pathway="direct",
+        reason="绝招绝活",
+        evidence="业绩材料",
+        on=TODAY,
+    )
+
+
+def test_direct_recognition_refused_for_someone_not_on_the_employers_staff(world):
+    employer(world)
+    person, number = newcomer()
+    worked(person, world.electrician, 3, employer_credit_code=world.b.credit_code)  # another employer's staff
+    with pytest.raises(DomainError) as caught:
+        direct(world, person, number)
+    assert "本单位" in caught.value.message_dict["pathway"][0]
+    # Once on this employer's staff, but no longer on the day of the application.
+    worked(
+        person,
+        world.electrician,
+        2,
+        until=TODAY - datetime.timedelta(days=10),
+        employer_credit_code=world.a.credit_code,
+    )
+    with pytest.raises(DomainError):
+        direct(world, person, number)
+    assert not Application.objects.filter(person=person).exists()
+    WorkExperience.objects.create(
+        person=person, occupation=world.electrician, started=D(2026, 1, 1), employer_credit_code=world.a.credit_code
+    )
+    assert direct(world, person, number).state == Application.State.PENDING_APPROVAL
+
+
+def test_the_admin_who_enrols_does_not_approve_the_direct_recognition(world):
+    employer(world)
+    person, number = newcomer()
+    worked(
+        person,
+        world.electrician,
+        3,
+        until=TODAY + datetime.timedelta(days=365),
+        employer_credit_code=world.a.credit_code,
+    )
+    application = direct(world, person, number)
+    with pytest.raises(Forbidden) as caught:
+        services.application_decide(actor=world.admin_a, application=application, approve=True, note="本单位职工")
+    assert "报名人" in str(caught.value)
+    application.refresh_from_db()
+    assert (application.state, application.decided_by) == (Application.State.PENDING_APPROVAL, None)
+    assert not Result.objects.filter(application=application).exists()
+    other_admin = factories.member(world.a)
+    services.application_decide(actor=other_admin, application=application, approve=True, note="本单位职工")
+    application.refresh_from_db()
+    assert (application.state, application.decided_by) == (Application.State.ENROLLED, other_admin)

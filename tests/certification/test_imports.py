@@ -21,7 +21,7 @@ from registry.models import Education, Institution, Person, PriorCertificate, Wo
 from registry.services import person_register
 from tests import factories
 
-from .conftest import TODAY, enrol
+from .conftest import TODAY, ahead, enrol
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -252,7 +252,7 @@ def test_ineligible_rows_list_the_conditions_missed(world):
     assert [(e.row, e.field) for e in result.errors] == [(2, ""), (3, "")]
     for error in result.errors:
         assert "不符合任何一项申报条件" in error.message and "5-1" in error.message and "5-2" in error.message
-    assert "0.5 年" in result.errors[1].message
+    assert "0 年 184 天，需 1 年" in result.errors[1].message  # updated: anniversaries, end inclusive
     assert not Person.objects.filter(name__in=["新人", "半年"]).exists()
 
 
@@ -304,6 +304,8 @@ def test_the_proportion_cap_is_counted_once_for_the_whole_file(world):
             issuer="原鉴定所",
             issued_on=D(2010, 1, 1),
         )
+        # Updated: "5 years after 四级" are years of work after the certificate (DOMAIN.md).
+        WorkExperience.objects.create(person=person, occupation=world.electrician, started=D(2010, 1, 2))
     rows = [[p.name, p.document_number] for p in people]
     result = roster(world, xlsx(["姓名", "证件号码"], rows), session=session)
     assert [(e.row, e.field) for e in result.errors] == [(4, "申报途径")]
@@ -547,3 +549,14 @@ def test_special_ability_score_sheet_takes_pass_or_fail(world):
     assert imports.scores_import(actor=assessor, session=session, data=good, filename="专项.xlsx").errors == []
     assert Result.objects.get(application=first).outcome == "passed"
     assert Result.objects.get(application=second).outcome == "failed"
+
+
+def test_scores_import_refused_before_the_sessions_first_day(scoring):
+    world, (a, b, c), assessor = scoring
+    Session.objects.filter(pk=world.session.pk).update(starts_on=ahead(), ends_on=ahead())
+    world.session.refresh_from_db()
+    data = score_sheet([[a.pk, a.person.name, 80, 75.5]])
+    with pytest.raises(DomainError) as caught:
+        imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
+    assert str(ahead()) in " ".join(caught.value.messages)
+    assert not Result.objects.filter(theory__isnull=False).exists()

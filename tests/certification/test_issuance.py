@@ -280,3 +280,16 @@ def test_canonical_form_equals_rfc8785(world, run):
     document = signing.secured(Certificate.objects.get().credential, "2026-01-01T00:00:00Z", "zabc")
     assert signing.canonical(document) == rfc8785.dumps(document).decode()
     assert re.match(r"^\{\"@context\"", signing.canonical(document))
+
+
+def test_issue_date_never_before_the_sessions_end(world, run):
+    session = ready_session(world, n=1)
+    # Publicity over, but the session (as corrected) ended after the chosen issue date.
+    Session.objects.filter(pk=session.pk).update(ends_on=ISSUE_DAY + datetime.timedelta(days=1))
+    with pytest.raises(DomainError) as caught:
+        run([session])
+    message = " ".join(caught.value.messages)
+    assert str(ISSUE_DAY) in message and str(ISSUE_DAY + datetime.timedelta(days=1)) in message
+    assert not IssuanceBatch.objects.exists() and not Certificate.objects.exists()
+    session.refresh_from_db()
+    assert (session.state, session.batch_id) == (Session.State.SUBMITTED, None)

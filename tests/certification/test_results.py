@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from certification import services
 from certification.models import Result, ResultCorrection
@@ -8,7 +9,7 @@ from registry.errors import DomainError, Forbidden
 from registry.levels import Level
 from tests import factories
 
-from .conftest import TODAY, enrol
+from .conftest import TODAY, ahead, enrol, held_on
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +163,26 @@ def test_special_ability_is_pass_fail(world):
         record(assessor, application, practical=80)
     assert record(assessor, application, special_passed=True).outcome == Result.Outcome.PASSED
     assert record(assessor, application, special_passed=False).outcome == Result.Outcome.FAILED
+
+
+def test_scores_only_from_the_sessions_first_day(world):
+    session = services.session_plan(
+        actor=world.admin_a,
+        institution=world.a,
+        evaluation_type="skill_level",
+        occupation=world.electrician,
+        level=Level.GRADE_5,
+        starts_on=ahead(),
+        ends_on=ahead(),
+        site="x",
+    )
+    world.staff(session)
+    application = enrol(world, session=session)
+    with pytest.raises(DomainError) as caught:
+        record(world.assessors_a[0].user, application, theory=80, practical=80)
+    assert str(ahead()) in caught.value.message_dict["session"][0]
+    result = Result.objects.get(application=application)
+    assert (result.theory, result.practical, result.outcome, result.recorded_by) == (None, None, "pending", None)
+    # From the first day on, the same call records.
+    held_on(session, starts_on=timezone.localdate(), ends_on=ahead())
+    assert record(world.assessors_a[0].user, application, theory=80, practical=80).outcome == "passed"

@@ -14,7 +14,7 @@ from certification.services import certificates
 from registry.errors import Forbidden
 from registry.models import WorkExperience
 
-from .conftest import TODAY, ready_session
+from .conftest import ahead, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,8 @@ def test_overlapping_work_records_count_their_common_time_once(world):
         person=person, occupation=world.electrician, started=datetime.date(2019, 1, 1), ended=datetime.date(2019, 7, 1)
     )
     facts = eligibility.person_facts(person, world.electrician.id, datetime.date(2024, 1, 1))
-    assert facts.work_days == (datetime.date(2024, 1, 1) - datetime.date(2020, 1, 1)).days + 181
+    # Updated: end dates are inclusive (DOMAIN.md), so each span counts its last day.
+    assert facts.work_days == (datetime.date(2024, 1, 1) - datetime.date(2020, 1, 1)).days + 1 + 182
 
 
 def test_per_id_throttle_counts_spellings_of_one_number_together(world, settings):
@@ -85,8 +86,8 @@ def test_absurd_room_count_is_a_400(world):
             "evaluation_type": "skill_level",
             "occupation": world.electrician.pk,
             "level": 1,
-            "starts_on": str(TODAY),
-            "ends_on": str(TODAY),
+            "starts_on": str(ahead()),
+            "ends_on": str(ahead()),
             "site": "x",
             "rooms": 40000,
         },

@@ -1,16 +1,17 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from certification import services
 from certification.models import Session, SessionStaff
 from registry.errors import DomainError, Forbidden
 from registry.levels import EvaluationType, Level
-from registry.models import Filing
+from registry.models import CalendarYear, Filing, Specialty
 from registry.services import filing_transition
 from tests import factories
 
-from .conftest import TODAY, enrol
+from .conftest import TODAY, ahead, enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +54,8 @@ def test_session_refused_for_an_occupation_not_in_scope(world):
             evaluation_type=EvaluationType.SKILL_LEVEL,
             occupation=cook,
             level=Level.GRADE_5,
-            starts_on=TODAY,
-            ends_on=TODAY,
+            starts_on=ahead(),
+            ends_on=ahead(),
             site="x",
         )
 
@@ -73,8 +74,8 @@ def test_session_dates_and_level_checked(world):
             evaluation_type=EvaluationType.SKILL_LEVEL,
             occupation=world.electrician,
             level=Level.GRADE_5,
-            starts_on=TODAY,
-            ends_on=TODAY - datetime.timedelta(1),
+            starts_on=ahead(),
+            ends_on=ahead() - datetime.timedelta(1),
             site="x",
         )
     assert "ends_on" in caught.value.message_dict
@@ -85,8 +86,8 @@ def test_session_dates_and_level_checked(world):
             evaluation_type=EvaluationType.SKILL_LEVEL,
             occupation=world.electrician,
             level=None,
-            starts_on=TODAY,
-            ends_on=TODAY,
+            starts_on=ahead(),
+            ends_on=ahead(),
             site="x",
         )
     assert "level" in caught.value.message_dict
@@ -296,11 +297,114 @@ def test_special_ability_session_has_no_level(world):
             evaluation_type=EvaluationType.SPECIAL_ABILITY,
             occupation=world.electrician,
             level=Level.GRADE_5,
-            starts_on=TODAY,
-            ends_on=TODAY,
+            starts_on=ahead(),
+            ends_on=ahead(),
             site="x",
         )
 
 
 def test_factories_make_distinct_people(world):
     assert factories.person().pk != factories.person().pk
+
+
+# --- dates (DOMAIN.md: scores only from the first day, submission only after the last) ---
+
+
+def plan_on(world, starts_on, ends_on=None, **kwargs):
+    return services.session_plan(
+        actor=world.admin_a,
+        institution=world.a,
+        evaluation_type=EvaluationType.SKILL_LEVEL,
+        occupation=world.electrician,
+        level=kwargs.pop("level", Level.GRADE_5),
+        starts_on=starts_on,
+        ends_on=ends_on or starts_on,
+        site="x",
+        **kwargs,
+    )
+
+
+def test_session_starting_in_the_past_is_refused_with_the_date(world):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    with pytest.raises(DomainError) as caught:
+        plan_on(world, yesterday, ahead())
+    assert str(yesterday) in caught.value.message_dict["starts_on"][0]
+    assert Session.objects.count() == 1
+    assert plan_on(world, timezone.localdate()).starts_on == timezone.localdate()
+
+
+def test_session_whose_last_day_is_outside_the_filing_window_is_refused(world):
+    Filing.objects.filter(institution=world.a).update(valid_until=ahead(3))
+    with pytest.raises(DomainError) as caught:
+        plan_on(world, ahead(1), ahead(5))
+    assert str(ahead(4)) in caught.value.message_dict["scope"][0]
+    assert Session.objects.count() == 1
+
+
+def test_session_across_a_gap_between_two_filings_is_refused(world):
+    filing = world.a.filings.get()
+    Filing.objects.filter(pk=filing.pk).update(valid_until=ahead(3))
+    later = factories.FilingFactory(institution=world.a, valid_from=ahead(6))
+    factories.ScopeFactory(filing=later, occupation=world.electrician, levels=[1, 2, 3, 4, 5])
+    # First and last days are both covered; days 4 and 5 are not.
+    with pytest.raises(DomainError) as caught:
+        plan_on(world, ahead(1), ahead(8))
+    assert str(ahead(4)) in caught.value.message_dict["scope"][0]
+    assert Session.objects.count() == 1
+    # Filings that follow each other without a gap cover a session across their seam.
+    Filing.objects.filter(pk=later.pk).update(valid_from=ahead(4))
+    session = plan_on(world, ahead(1), ahead(8))
+    assert session.scope.filing_id == filing.pk
+
+
+def test_session_at_a_level_its_specialty_does_not_offer_is_refused(world):
+    specialty = Specialty.objects.create(
+        occupation=world.electrician, name="维修电工", levels=[Level.GRADE_3, Level.GRADE_2, Level.GRADE_1]
+    )
+    with pytest.raises(DomainError) as caught:
+        plan_on(world, ahead(), specialty=specialty, level=Level.GRADE_5)
+    assert "维修电工" in caught.value.message_dict["level"][0]
+    assert Session.objects.count() == 1
+    assert plan_on(world, ahead(), specialty=specialty, level=Level.GRADE_3).specialty == specialty
+    # A specialty that lists no levels offers the standard's.
+    open_specialty = Specialty.objects.create(occupation=world.electrician, name="其他", levels=[])
+    assert plan_on(world, ahead(), specialty=open_specialty, level=Level.GRADE_5).level == Level.GRADE_5
+
+
+def test_submission_only_after_the_sessions_last_day(world):
+    scored_session(world)
+    today = timezone.localdate()
+    Session.objects.filter(pk=world.session.pk).update(ends_on=today)
+    with pytest.raises(DomainError) as caught:
+        services.session_submit(actor=world.admin_a, session=world.session)
+    message = " ".join(caught.value.messages)
+    assert str(today + datetime.timedelta(days=1)) in message and "最后一天之后" in message
+    world.session.refresh_from_db()
+    assert (world.session.state, world.session.publicity_ends_on) == (Session.State.PLANNED, None)
+    Session.objects.filter(pk=world.session.pk).update(ends_on=today - datetime.timedelta(days=1))
+    assert services.session_submit(actor=world.admin_a, session=world.session).state == Session.State.SUBMITTED
+
+
+def test_publicity_counts_working_days_not_calendar_days(world):
+    scored_session(world)
+    friday = datetime.date(2026, 11, 20)
+    session = services.session_submit(actor=world.admin_a, session=world.session, on=friday)
+    # Five working days after a Friday end the next Friday (five calendar days: the Wednesday).
+    assert session.publicity_ends_on == datetime.date(2026, 11, 27)
+
+
+def test_publicity_over_national_day_skips_the_holiday_and_counts_the_make_up_saturday(world):
+    scored_session(world)
+    session = services.session_submit(actor=world.admin_a, session=world.session, on=datetime.date(2026, 9, 30))
+    # 10-01..07 国庆 off; 10-08 Thu, 10-09 Fri, 10-10 Sat (调休上班), 10-12 Mon, 10-13 Tue.
+    assert session.publicity_ends_on == datetime.date(2026, 10, 13)
+
+
+def test_publicity_in_a_year_without_a_holiday_calendar_is_refused(world):
+    scored_session(world)
+    CalendarYear.objects.filter(year=2026).delete()
+    with pytest.raises(DomainError) as caught:
+        services.session_submit(actor=world.admin_a, session=world.session, on=datetime.date(2026, 11, 20))
+    assert "请先录入 2026 年的节假日安排" in " ".join(caught.value.messages)
+    world.session.refresh_from_db()
+    assert (world.session.state, world.session.submitted_at) == (Session.State.PLANNED, None)

@@ -13,6 +13,7 @@ from registry.identity import compose_credit_code, compose_resident_id
 from registry.levels import EvaluationType
 from registry.models import Filing, FilingTransition, Institution, Membership, Occupation, Person, Role, Scope, User
 from registry.services import person_register
+from registry.workdays import calendar_load_package
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         catalogue_load_file()
+        calendar_load_package()
         superuser, created = User.objects.get_or_create(
             username="admin", defaults={"is_staff": True, "is_superuser": True}
         )
