@@ -59,6 +59,7 @@ def catalogue_load(data: dict) -> CatalogueReport:
             defaults={
                 "name": row["name"],
                 "code_2015": row.get("code_2015", ""),
+                "former_names": row.get("former_names", []),
                 "in_qualification_catalogue": row.get("in_qualification_catalogue", False),
                 "urgent_from": _date(row.get("urgent_from")),
                 "urgent_until": _date(row.get("urgent_until")),
