@@ -393,7 +393,7 @@ class Scope(models.Model):
         verbose_name_plural = _("备案范围")
 
     def __str__(self) -> str:
-        levels = "、".join(Level(level).label for level in sorted(self.levels))
+        levels = "、".join(str(Level(level).label) for level in sorted(self.levels))
         return f"{self.get_evaluation_type_display()} {self.occupation.name} {levels}"
 
     def covers(self, *, evaluation_type: str, occupation_id: int, specialty_id: int | None, level: int | None) -> bool:

@@ -21,19 +21,23 @@ def worker_activate(*, name: str, document_number: str, certificate_number: str,
     number of one of their certificates (printed on it) — and chooses a username and password.
     The ID number is never used as the username (it would be stored in plain text)."""
     try:
+        name = identity.clean_person_name(name)
+    except ValidationError as error:
+        raise DomainError({"name": error.messages}) from None
+    try:
         number = identity.validate_document_number(identity.DocumentType.RESIDENT_ID, document_number)
     except ValidationError:
         raise DomainError({"document_number": _("身份证号码格式不正确。")}) from None
     person = (
         Person.objects.select_for_update()
-        .filter(
-            document_hash=identity.document_hash(identity.DocumentType.RESIDENT_ID, number), name=(name or "").strip()
-        )
+        .filter(document_hash=identity.document_hash(identity.DocumentType.RESIDENT_ID, number), name=name)
         .first()
     )
     holds = (
         person is not None
-        and Certificate.objects.filter(person=person, number=(certificate_number or "").strip().upper()).exists()
+        and Certificate.objects.filter(
+            person=person, number=identity.normalize_certificate_number(certificate_number)
+        ).exists()
     )
     if not holds or person.user_id is not None:
         raise DomainError({"__all__": [NO_MATCH]})
