@@ -408,7 +408,11 @@ def _require_enroller(actor: User, session: Session) -> None:
 
 def lock_for_enrolment(actor: User, session: Session) -> Session:
     """The session, locked, once `actor` may enrol into it and it is still open."""
-    session = Session.objects.select_for_update().select_related("institution", "standard").get(pk=session.pk)
+    # of=self: the joined institution and standard rows are read, not locked (locking the
+    # standard would serialise every institution's enrolments in the occupation).
+    session = (
+        Session.objects.select_for_update(of=("self",)).select_related("institution", "standard").get(pk=session.pk)
+    )
     _require_enroller(actor, session)
     _open_session(session)
     # The proportion cap counts across the institution's sessions: serialise its enrolments.
