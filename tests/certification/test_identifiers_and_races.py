@@ -18,9 +18,7 @@ from tests import factories
 
 from .conftest import ready_session
 
-FULL_WIDTH = str.maketrans(
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
-)
+FULL_WIDTH = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # ASCII → full-width forms
 
 
 # --- credit codes ---
