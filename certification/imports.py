@@ -305,7 +305,7 @@ def _stated_occupation(record: TableRow, session: Session, occupations: dict, ba
     occupation had before the 2022 大典 is matched, with a note giving the current name."""
     occupation = session.occupation
     current = f"{occupation.code} {occupation.name}"
-    code = identity.normalize_code(record.get(OCCUPATION_CODE, ""))
+    code = "".join(unicodedata.normalize("NFKC", record.get(OCCUPATION_CODE, "")).split())
     name = "".join(unicodedata.normalize("NFKC", record.get(OCCUPATION_NAME, "")).split())
     if code:
         if code not in (occupation.code, occupation.code_2015):
