@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import python_calamine
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -527,6 +528,15 @@ PART_HEADERS = {"theory": "理论知识", "practical": "操作技能", "review":
 SPECIAL_VALUES = {"合格": True, "不合格": False}
 
 
+def _as_stored(name: str) -> str:
+    """A name as the registry stores it (spaces inside a Chinese name, dot look-alikes), or
+    as typed when it is no valid name (it then differs from the stored one)."""
+    try:
+        return identity.clean_person_name(name)
+    except ValidationError:
+        return name
+
+
 def _score_columns(session: Session, parts: dict[str, int]) -> dict[str, str]:
     """{header: Result field} of the session's score columns, in template order."""
     if session.evaluation_type == EvaluationType.SPECIAL_ABILITY:
@@ -594,7 +604,7 @@ def scores_import(*, actor, session: Session, data: bytes, filename: str) -> Imp
             missing[pk] = record.row
             continue
         name = record.get(NAME, "")
-        if name and name != application.person.name:
+        if name and _as_stored(name) != application.person.name:
             bad.append(
                 (
                     NAME,

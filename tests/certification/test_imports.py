@@ -782,3 +782,11 @@ def test_the_template_and_the_page_say_mismatching_rows_are_refused(world, clien
     client.force_login(world.admin_a)
     page = client.get(f"/institution/sessions/{world.session.pk}/").content.decode()
     assert "不一致的行会被拒绝" in page
+
+
+def test_a_score_sheet_name_is_compared_as_the_registry_stores_names(scoring):
+    world, (a, b, _c), assessor = scoring
+    spaced = " ".join(a.person.name)  # 考 生 0: the same name, typed with spaces
+    data = score_sheet([[a.pk, spaced, 80, 75], [b.pk, "别人", 80, 75]])
+    result = imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
+    assert [(e.row, e.field) for e in result.errors] == [(3, "姓名")]
