@@ -9,6 +9,7 @@ cleaning, permission and recusal helpers as `result_record`.
 
 import codecs
 import csv
+import dataclasses
 import datetime
 import io
 import re
@@ -16,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import python_calamine
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,8 +28,8 @@ from openpyxl.utils import get_column_letter
 from registry import identity
 from registry.errors import DomainError, Forbidden
 from registry.identity import DocumentType
-from registry.levels import EvaluationType
-from registry.models import EligibilityCondition
+from registry.levels import EVALUATION_TYPES, EvaluationType, Level
+from registry.models import EligibilityCondition, Occupation
 
 from .models import Application, Result, Session
 from .services.applications import EducationRecord, EnrolRow, WorkRecord, enrol_rows, lock_for_enrolment
@@ -57,6 +59,7 @@ class RowError:
 class ImportResult:
     created: int  # applications created (roster) or results updated (scores)
     errors: list[RowError]  # empty when the file was accepted
+    warnings: list[RowError] = dataclasses.field(default_factory=list)  # accepted, but worth the clerk's eye
 
 
 class TableRow(dict):
@@ -186,7 +189,24 @@ NAME, DOCUMENT, DOCUMENT_TYPE, PATHWAY, REASON, EVIDENCE = (
     "证明材料",
 )
 EDUCATION, MAJOR, GRADUATION, WORK_STARTED = "学历类别", "专业", "毕业日期", "本职业工作起始日期"
-ROSTER_COLUMNS = [NAME, DOCUMENT, DOCUMENT_TYPE, PATHWAY, REASON, EVIDENCE, EDUCATION, MAJOR, GRADUATION, WORK_STARTED]
+OCCUPATION_CODE, OCCUPATION_NAME, LEVEL, EVALUATION_TYPE, PHONE = "职业编码", "职业名称", "等级", "评价类型", "手机号"
+ROSTER_COLUMNS = [
+    NAME,
+    DOCUMENT,
+    DOCUMENT_TYPE,
+    PHONE,
+    EVALUATION_TYPE,
+    OCCUPATION_CODE,
+    OCCUPATION_NAME,
+    LEVEL,
+    PATHWAY,
+    REASON,
+    EVIDENCE,
+    EDUCATION,
+    MAJOR,
+    GRADUATION,
+    WORK_STARTED,
+]
 # enrol_rows' field names → the column a clerk fixes ("condition": the row as a whole).
 ROSTER_FIELDS = {
     "name": NAME,
@@ -195,6 +215,7 @@ ROSTER_FIELDS = {
     "pathway": PATHWAY,
     "reason": REASON,
     "evidence": EVIDENCE,
+    "phone": PHONE,
 }
 EXAMPLE_NAME = "张三（示例行，导入前请删除）"
 NOTES_SHEET = "说明"
@@ -212,7 +233,29 @@ def _labels(choices, aliases=None) -> dict[str, str]:
     return table
 
 
-DOCUMENT_TYPES = _labels(DocumentType.choices, {"身份证": DocumentType.RESIDENT_ID})
+DOCUMENT_TYPES = _labels(DocumentType.choices, identity.DOCUMENT_TYPE_ALIASES)
+EVALUATION_TYPES_BY_LABEL = _labels(
+    EvaluationType.choices,
+    {
+        "职业资格": EvaluationType.QUALIFICATION,
+        "职业技能等级": EvaluationType.SKILL_LEVEL,
+        "技能等级认定": EvaluationType.SKILL_LEVEL,
+        "等级认定": EvaluationType.SKILL_LEVEL,
+        "专项职业能力": EvaluationType.SPECIAL_ABILITY,
+        "专项能力考核": EvaluationType.SPECIAL_ABILITY,
+    },
+)
+# 五级/初级工 and its parts, the national digit ("5", "5级") and the short forms clerks write.
+LEVELS_BY_LABEL = _labels(
+    [(str(value), label) for value, label in Level.choices],
+    {
+        **{f"{digit}级": str(level) for level, digit in ((1, 5), (2, 4), (3, 3), (4, 2), (5, 1))},
+        **{str(digit): str(level) for level, digit in ((1, 5), (2, 4), (3, 3), (4, 2), (5, 1))},
+        "初级": "1",
+        "中级": "2",
+        "高级": "3",
+    },
+)
 PATHWAYS = _labels(P.choices)
 EDUCATIONS = _labels(
     EligibilityCondition.Education.choices,
@@ -252,18 +295,148 @@ def _choice(text: str, table: dict[str, str], header: str, bad: list) -> str | N
     return value
 
 
-def _roster_row(record: TableRow, session: Session, on: datetime.date) -> tuple[EnrolRow | None, list[RowError]]:
-    """The EnrolRow of one sheet row, and the errors of its roster-only columns (labels and
-    the records it brings). Identity, pathway and eligibility are enrol_rows' to check."""
+def _occupation_label(code: str, occupations: dict[str, Occupation]) -> str:
+    other = occupations.get(code)
+    return f"{code}（{other.name}）" if other is not None else _shown(code)
+
+
+def _stated_occupation(record: TableRow, session: Session, occupations: dict, bad: list, notes: list) -> str | None:
+    """What the row's 职业编码 / 职业名称 state when it is not the session's occupation (the row
+    is refused, both named), else None. The code decides: a 2015-era code or a name the
+    occupation had before the 2022 大典 is matched, with a note giving the current name."""
+    occupation = session.occupation
+    current = f"{occupation.code} {occupation.name}"
+    code = "".join(unicodedata.normalize("NFKC", record.get(OCCUPATION_CODE, "")).split())
+    name = "".join(unicodedata.normalize("NFKC", record.get(OCCUPATION_NAME, "")).split())
+    if code:
+        if code not in (occupation.code, occupation.code_2015):
+            bad.append(
+                (
+                    OCCUPATION_CODE,
+                    _(
+                        "职业编码 %(row)s 与本批次的职业 %(session)s 不符："
+                        "一个批次只报名一个职业，请在该职业的批次中导入此行。"
+                    )
+                    % {"row": _occupation_label(code, occupations), "session": current},
+                )
+            )
+            return code
+        if code != occupation.code:
+            notes.append(
+                (
+                    OCCUPATION_CODE,
+                    _("职业编码 %(old)s 是 2015 年版大典编码，现行编码为 %(session)s。")
+                    % {"old": code, "session": current},
+                )
+            )
+    if not name or name == occupation.name:
+        return None
+    if name in occupation.former_names:
+        notes.append(
+            (
+                OCCUPATION_NAME,
+                _("“%(old)s”是该职业在 2022 年版大典之前的名称，现名“%(name)s”（%(code)s），已按%(by)s匹配。")
+                % {
+                    "old": name,
+                    "name": occupation.name,
+                    "code": occupation.code,
+                    "by": _("编码") if code else _("旧称"),
+                },
+            )
+        )
+        return None
+    if code:
+        bad.append(
+            (
+                OCCUPATION_NAME,
+                _("职业名称“%(row)s”与职业编码 %(code)s 的职业“%(name)s”不符，请核对。")
+                % {"row": _shown(name), "code": code, "name": occupation.name},
+            )
+        )
+        return None
+    bad.append(
+        (
+            OCCUPATION_NAME,
+            _("职业“%(row)s”与本批次的职业 %(session)s 不符：一个批次只报名一个职业，请在该职业的批次中导入此行。")
+            % {"row": _shown(name), "session": current},
+        )
+    )
+    return name
+
+
+def _stated_scope(record: TableRow, session: Session, occupations: dict, bad: list, notes: list) -> tuple | None:
+    """None when the row's 评价类型, 职业 and 等级 (each where filled) are the session's;
+    otherwise what the row states: such a row is refused, naming both values. (Refused rather
+    than moved to another session: the clerk chose this session, and a file that mixes
+    occupations or levels is more likely a wrong file than a wish.)"""
+    stated_type = stated_level = None
+    text = record.get
+    if text(EVALUATION_TYPE):
+        value = _choice(text(EVALUATION_TYPE), EVALUATION_TYPES_BY_LABEL, EVALUATION_TYPE, bad)
+        if value is not None and value != session.evaluation_type:
+            stated_type = value
+            bad.append(
+                (
+                    EVALUATION_TYPE,
+                    _("评价类型“%(row)s”与本批次的评价类型“%(session)s”不符。")
+                    % {"row": EvaluationType(value).label, "session": session.get_evaluation_type_display()},
+                )
+            )
+    stated_occupation = _stated_occupation(record, session, occupations, bad, notes)
+    if text(LEVEL):
+        if not EVALUATION_TYPES[EvaluationType(session.evaluation_type)].has_levels or session.level is None:
+            stated_level = text(LEVEL)
+            bad.append(
+                (
+                    LEVEL,
+                    _("本批次是%(type)s，不分等级，而该行的等级为“%(row)s”：请清空等级，或在对应等级的批次中导入。")
+                    % {"type": session.get_evaluation_type_display(), "row": _shown(text(LEVEL))},
+                )
+            )
+        else:
+            value = _choice(text(LEVEL), LEVELS_BY_LABEL, LEVEL, bad)
+            if value is not None and int(value) != session.level:
+                stated_level = int(value)
+                bad.append(
+                    (
+                        LEVEL,
+                        _(
+                            "等级“%(row)s”与本批次的等级“%(session)s”不符：一个批次只报名一个等级，请在该等级的批次中导入此行。"
+                        )
+                        % {"row": Level(int(value)).label, "session": Level(session.level).label},
+                    )
+                )
+    if stated_type is None and stated_occupation is None and stated_level is None:
+        return None
+    return (stated_type, stated_occupation, stated_level)
+
+
+def _roster_row(
+    record: TableRow, session: Session, on: datetime.date, occupations: dict | None = None
+) -> tuple[EnrolRow | None, list[RowError], list[RowError]]:
+    """The EnrolRow of one sheet row, the errors of its roster-only columns (labels, the
+    session's scope and the records it brings) and its warnings. Identity, phone, pathway and
+    eligibility are enrol_rows' to check."""
     bad: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     text = record.get
     if text(NAME, "") == EXAMPLE_NAME:
-        return None, [RowError(record.row, "", _("这是模板中的示例行，请删除后再导入。"))]
+        return None, [RowError(record.row, "", _("这是模板中的示例行，请删除后再导入。"))], []
     document_type = DocumentType.RESIDENT_ID
     if text(DOCUMENT_TYPE):
         document_type = _choice(text(DOCUMENT_TYPE), DOCUMENT_TYPES, DOCUMENT_TYPE, bad)
+        if document_type is not None:
+            document_type = identity.resolve_document_type(document_type, text(DOCUMENT, ""))
+            if document_type is None:
+                bad.append(
+                    (
+                        DOCUMENT_TYPE,
+                        _("港澳台居民居住证的号码应以 810000（香港）、820000（澳门）或 830000（台湾）开头。"),
+                    )
+                )
         if document_type is None:  # the number cannot be checked without its type
-            return None, [RowError(record.row, field, message) for field, message in bad]
+            return None, [RowError(record.row, field, message) for field, message in bad], []
+    scope = _stated_scope(record, session, occupations or {}, bad, notes)
     pathway = _choice(text(PATHWAY), PATHWAYS, PATHWAY, bad) if text(PATHWAY) else P.NORMAL
     educations, work = [], []
     if text(EDUCATION) or text(MAJOR) or text(GRADUATION):
@@ -308,8 +481,11 @@ def _roster_row(record: TableRow, session: Session, on: datetime.date) -> tuple[
         educations=educations,
         work=work,
         judge=not bad,
+        phone=text(PHONE, ""),
+        scope=scope,
     )
-    return row, [RowError(record.row, field, message) for field, message in bad]
+    errors = [RowError(record.row, field, message) for field, message in bad]
+    return row, errors, [RowError(record.row, field, message) for field, message in notes]
 
 
 def _ordered(errors: list[RowError], columns: list[str]) -> list[RowError]:
@@ -323,10 +499,17 @@ def roster_import(*, actor, session: Session, data: bytes, filename: str, on: da
     session = lock_for_enrolment(actor, session)
     on = on or timezone.localdate()
     table = read_table(data, filename, required=(NAME, DOCUMENT))
-    rows, errors = [], []
+    occupations = {}
+    if OCCUPATION_CODE in table[0]:
+        for occupation in Occupation.objects.only("code", "code_2015", "name"):
+            occupations.setdefault(occupation.code, occupation)
+            if occupation.code_2015:
+                occupations.setdefault(occupation.code_2015, occupation)
+    rows, errors, warnings = [], [], []
     for record in table:
-        row, row_errors = _roster_row(record, session, on)
+        row, row_errors, row_warnings = _roster_row(record, session, on, occupations)
         errors += row_errors
+        warnings += row_warnings
         if row is not None:
             rows.append(row)
     created, problems = enrol_rows(actor=actor, session=session, rows=rows, on=on)
@@ -334,7 +517,7 @@ def roster_import(*, actor, session: Session, data: bytes, filename: str, on: da
     if errors:
         transaction.set_rollback(True)
         return ImportResult(created=0, errors=_ordered(errors, ROSTER_COLUMNS))
-    return ImportResult(created=len(created), errors=[])
+    return ImportResult(created=len(created), errors=[], warnings=_ordered(warnings, ROSTER_COLUMNS))
 
 
 # --- Score sheets ---
@@ -343,6 +526,15 @@ APPLICATION_ID = "报名号"
 SPECIAL = "专项考核结果"
 PART_HEADERS = {"theory": "理论知识", "practical": "操作技能", "review": "综合评审"}
 SPECIAL_VALUES = {"合格": True, "不合格": False}
+
+
+def _as_stored(name: str) -> str:
+    """A name as the registry stores it (spaces inside a Chinese name, dot look-alikes), or
+    as typed when it is no valid name (it then differs from the stored one)."""
+    try:
+        return identity.clean_person_name(name)
+    except ValidationError:
+        return name
 
 
 def _score_columns(session: Session, parts: dict[str, int]) -> dict[str, str]:
@@ -412,7 +604,7 @@ def scores_import(*, actor, session: Session, data: bytes, filename: str) -> Imp
             missing[pk] = record.row
             continue
         name = record.get(NAME, "")
-        if name and name != application.person.name:
+        if name and _as_stored(name) != application.person.name:
             bad.append(
                 (
                     NAME,
@@ -507,10 +699,23 @@ def _workbook(title: str, headers: list[str], rows: list[list], text_columns: se
     return buffer.getvalue()
 
 
-def roster_template() -> bytes:
-    """The roster .xlsx: header, the ID column as text, one example row, and 说明."""
+SCOPE_RULE = _(
+    "评价类型、职业编码、职业名称、等级四列选填；填写时须与本批次一致，不一致的行会被拒绝（并列出该行与本批次的值），"
+    "不会被改为本批次的职业或等级，也不会转入其他批次：不同职业或等级的考生请分别在各自的批次中导入。"
+    "职业按编码匹配，2015 年版编码和 2022 年版大典之前的职业名称也可识别，导入后会提示现行名称。"
+)
+
+
+def roster_template(session: Session | None = None) -> bytes:
+    """The roster .xlsx: header, the ID and phone columns as text, one example row (in the
+    session's type, occupation and level when given), and 说明."""
     example_id = identity.compose_resident_id("310115", datetime.date(1990, 1, 1), 123)
-    example = [EXAMPLE_NAME, example_id, str(DocumentType.RESIDENT_ID.label), str(P.NORMAL.label), "", "", "", "", ""]
+    scope = ["", "", "", ""]
+    if session is not None:
+        level = str(Level(session.level).label) if session.level is not None else ""
+        scope = [str(session.get_evaluation_type_display()), session.occupation.code, session.occupation.name, level]
+    example = [EXAMPLE_NAME, example_id, str(DocumentType.RESIDENT_ID.label), "13800138000", *scope]
+    example += [str(P.NORMAL.label), "", "", "", "", ""]
     example.append((timezone.localdate() - datetime.timedelta(days=3 * 365)).isoformat())
     exceptional = "、".join(str(P(p).label) for p in (P.EXCEPTIONAL, P.DIRECT, P.COMPETITION))
     notes = [
@@ -523,7 +728,27 @@ def roster_template() -> bytes:
                 "本列须为文本格式：Excel 把号码存成数字会丢失末几位，这样的行会被拒绝。"
             ),
         ),
-        (DOCUMENT_TYPE, _("选填"), _("默认居民身份证；可填：%(o)s。") % {"o": _options(DocumentType.choices)}),
+        (
+            NAME,
+            _("姓名规则"),
+            _(
+                "首尾空格自动去除，中文姓名中的空格（含全角空格）自动去除；少数民族姓名的间隔号统一为“·”；"
+                "生僻字（如“𠮷”）按原样保存。含换行、零宽字符等不可见字符或超过 100 个字的姓名会被拒绝。"
+            ),
+        ),
+        (
+            DOCUMENT_TYPE,
+            _("选填"),
+            _(
+                "默认居民身份证；可填：%(o)s，也可填证件全称（如港澳居民来往内地通行证、台湾居民来往大陆通行证、港澳台居民居住证、外国人永久居留身份证）。"
+            )
+            % {"o": _options(DocumentType.choices)},
+        ),
+        (PHONE, _("选填"), _("11 位大陆手机号；+86、空格和短横线会自动去除。")),
+        (EVALUATION_TYPE, _("选填"), _("须与本批次一致；可填：%(o)s。") % {"o": _options(EvaluationType.choices)}),
+        (OCCUPATION_CODE, _("选填"), _("须为本批次的职业，如 6-31-01-03；2015 年版编码也可识别。")),
+        (OCCUPATION_NAME, _("选填"), _("须为本批次的职业；旧称可识别，导入后提示现名。")),
+        (LEVEL, _("选填"), _("须与本批次一致，如“五级/初级工”“五级”“初级工”或“5”。")),
         (PATHWAY, _("选填"), _("默认正常申报；可填：%(o)s。") % {"o": _options(P.choices)}),
         (REASON, _("%(p)s必填") % {"p": exceptional}, _("申报理由，如“市级技术能手”。")),
         (EVIDENCE, _("%(p)s必填") % {"p": exceptional}, _("证明材料名称，如“获奖证书扫描件”。")),
@@ -537,7 +762,8 @@ def roster_template() -> bytes:
         (GRADUATION, _("填学历类别时必填"), _("yyyy-mm-dd；在校生填预计毕业日期（一年内毕业的为毕业学年学生）。")),
         (WORK_STARTED, _("选填"), _("yyyy-mm-dd：从事本职业的起始日期（至今）；用于计算本职业工作年限。")),
     ]
-    return _workbook(_("报名表"), ROSTER_COLUMNS, [example], {DOCUMENT}, notes)
+    notes.append((_("职业与等级"), "", SCOPE_RULE))
+    return _workbook(_("报名表"), ROSTER_COLUMNS, [example], {DOCUMENT, PHONE, OCCUPATION_CODE}, notes)
 
 
 def scores_template(session: Session) -> bytes:

@@ -87,7 +87,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "registry.admin_site.RegistryAdminConfig",  # django.contrib.admin, for registry operators only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

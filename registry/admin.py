@@ -105,12 +105,24 @@ class InstitutionAdmin(admin.ModelAdmin):
 
 
 class ScopeInline(admin.TabularInline):
+    """A filing's scope is what the regulator decided on: editable while the filing is only
+    applied for, read-only from its acceptance on (a change would bypass the transition)."""
+
     model = Scope
     extra = 0
     raw_id_fields = ["occupation", "specialty"]
 
-    def has_change_permission(self, request, obj=None):
+    def _editable(self, obj) -> bool:
         return obj is None or obj.state == Filing.State.APPLIED
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
 class TransitionInline(admin.TabularInline):
@@ -145,6 +157,11 @@ class FilingAdmin(admin.ModelAdmin):
     readonly_fields = ["state"]
     inlines = [ScopeInline, TransitionInline]
 
+    def has_delete_permission(self, request, obj=None):
+        # A filing is the record of what an institution was allowed to do: it is withdrawn or
+        # revoked through a transition, never deleted.
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         return ["state", "institution", "valid_from", "valid_until"] if obj else ["state"]
 
@@ -165,7 +182,17 @@ class FilingAdmin(admin.ModelAdmin):
                 messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
 
 
-class PersonAddForm(forms.ModelForm):
+class PersonChangeForm(forms.ModelForm):
+    """Names follow identity.clean_person_name here as everywhere else."""
+
+    def clean_name(self):
+        try:
+            return identity.clean_person_name(self.cleaned_data.get("name"))
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+
+
+class PersonAddForm(PersonChangeForm):
     document_number = forms.CharField(label=_("证件号码"), max_length=40)
 
     class Meta:
@@ -221,14 +248,16 @@ class WorkExperienceInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    """Shows the masked number only. There is no search by ID number: the admin's search is a GET
-    and would put the full number in the URL and the access log."""
+    """Shows the masked number only, and no birth date: beside the masked number it gives the
+    digits the mask hides. There is no search by ID number: the admin's search is a GET and
+    would put the full number in the URL and the access log."""
 
-    list_display = ["name", "document_type", "document_masked", "sex", "birth_date"]
+    form = PersonChangeForm
+    list_display = ["name", "document_type", "document_masked", "sex"]
     list_filter = ["document_type", "sex"]
     search_fields = ["name"]
-    readonly_fields = ["document_masked", "sex", "birth_date"]
-    fields = ["document_type", "document_masked", "name", "sex", "birth_date", "user"]
+    readonly_fields = ["document_masked", "sex"]
+    fields = ["document_type", "document_masked", "name", "sex", "user"]
     raw_id_fields = ["user"]
     inlines = [
         EducationInline,

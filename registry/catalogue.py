@@ -58,6 +58,7 @@ def catalogue_load(data: dict) -> CatalogueReport:
         defaults = {
             "name": row["name"],
             "code_2015": row.get("code_2015", ""),
+            "former_names": row.get("former_names", []),
             "urgent_from": _date(row.get("urgent_from")),
             "urgent_until": _date(row.get("urgent_until")),
         }
@@ -119,8 +120,9 @@ def catalogue_load(data: dict) -> CatalogueReport:
         if row.get("template") or own:
             unreachable = levels_without_a_way_in(standard)
             if unreachable:
+                labels = ", ".join(str(Level(x).label) for x in unreachable)
                 raise DomainError(
-                    f"{where}: no condition of level(s) {', '.join(str(Level(x).label) for x in unreachable)} can be met "
+                    f"{where}: no condition of level(s) {labels} can be met "
                     "without a certificate the standard does not offer: give the entry level its own conditions"
                 )
         related[standard.pk] = row.get("related", [])

@@ -30,6 +30,48 @@ class DocumentType(models.TextChoices):
     PASSPORT = "passport", _("护照")
 
 
+# The documents' full official names and the short names clerks write, beside the labels above
+# (a label's parts split at "/" count too). 港澳台居民居住证 is one card for both groups: its number
+# begins 810000/820000 (Hong Kong/Macao) or 830000 (Taiwan), and the number decides the type.
+DOCUMENT_TYPE_ALIASES = {
+    "身份证": DocumentType.RESIDENT_ID,
+    "居民身份证号码": DocumentType.RESIDENT_ID,
+    "中华人民共和国居民身份证": DocumentType.RESIDENT_ID,
+    "港澳居民来往内地通行证": DocumentType.HK_MACAO,
+    "港澳通行证": DocumentType.HK_MACAO,
+    "回乡证": DocumentType.HK_MACAO,
+    "港澳居民居住证": DocumentType.HK_MACAO,
+    "香港居民来往内地通行证": DocumentType.HK_MACAO,
+    "澳门居民来往内地通行证": DocumentType.HK_MACAO,
+    "台湾居民来往大陆通行证": DocumentType.TAIWAN,
+    "台胞证": DocumentType.TAIWAN,
+    "台湾居民居住证": DocumentType.TAIWAN,
+    "港澳台居民居住证": "hmt_residence_permit",  # decided by the number (resolve_document_type)
+    "外国人永久居留身份证": DocumentType.FOREIGN_PERMANENT,
+    "外国人永久居留证": DocumentType.FOREIGN_PERMANENT,
+    "中华人民共和国外国人永久居留身份证": DocumentType.FOREIGN_PERMANENT,
+    "永久居留身份证": DocumentType.FOREIGN_PERMANENT,
+    "外国护照": DocumentType.PASSPORT,
+}
+RESIDENT_PERMIT_PREFIXES = {
+    "810000": DocumentType.HK_MACAO,
+    "820000": DocumentType.HK_MACAO,
+    "830000": DocumentType.TAIWAN,
+}
+
+
+HMT_RESIDENCE_PERMIT = "hmt_residence_permit"
+
+
+def resolve_document_type(value: str, raw_number: object) -> str | None:
+    """`value` from DOCUMENT_TYPE_ALIASES or DocumentType, made a DocumentType: a 港澳台居民居住证
+    by its number's area code (810000/820000 Hong Kong/Macao, 830000 Taiwan), None when the
+    number has none of them."""
+    if value == HMT_RESIDENCE_PERMIT:
+        return RESIDENT_PERMIT_PREFIXES.get(normalize_document_number(raw_number)[:6])
+    return value
+
+
 # GB/T 2260 province-level codes. The area code is where a number was first issued, not
 # where the holder was born, so it is judged by province only (FACTS.md: python-stdnum
 # rejects real Pudong numbers issued before 1992 births otherwise).
@@ -44,6 +86,79 @@ def normalize_document_number(raw: object) -> str:
     """Full-width digits, lowercase x, spaces and dashes as found in real spreadsheets."""
     text = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip().upper()
     return re.sub(r"[\s\-]", "", text)
+
+
+def normalize_code(raw: object) -> str:
+    """A credit code or certificate number as stored and looked up: NFKC (full-width letters and
+    digits), every whitespace and dash removed, upper case. Typed `s0000 3100…` or `９１３１…`,
+    it is the same code."""
+    return normalize_document_number(raw)
+
+
+def normalize_certificate_number(raw: object) -> str:
+    """A certificate number as stored and looked up (see normalize_code)."""
+    return normalize_code(raw)
+
+
+# --- Names ---
+
+NAME_MAX_LENGTH = 100  # Person.name
+# The separator in transliterated names (阿依古丽·买买提) is U+00B7; these look the same on a form.
+NAME_DOTS = str.maketrans(dict.fromkeys("\u30fb\uff65\u2022\u2027\u22c5\u2219\u0387\u2e31\u16eb\u318d", "\u00b7"))
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# Cc (NUL, newlines, tabs), Cf (bidi overrides U+202A–202E and U+2066–2069, zero widths
+# U+200B–200D, U+FEFF), Cs (a lone surrogate), Zl/Zp (line and paragraph separators).
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def clean_person_name(raw: object) -> str:
+    """A person's name as stored: the one rule for every way a name enters (roster import, API,
+    activation, admin). Trimmed; inside a Chinese name every space removed (U+3000 included),
+    elsewhere runs of spaces made one; dot look-alikes made U+00B7. Nothing else is normalised:
+    NFKC would turn CJK compatibility ideographs into other characters, so Extension-B
+    characters (𠮷) and the rest stay exactly as typed. Control and format characters are
+    refused, never stripped silently: a bidi override or zero-width character makes a name
+    look like another."""
+    name = "" if raw is None else str(raw)
+    if any(unicodedata.category(char) in _INVISIBLE for char in name):
+        raise ValidationError(
+            _("姓名中含有不可见的控制字符或格式字符（如换行、制表符、零宽字符、双向控制符），请删除后重新填写。"),
+            code="name_control",
+        )
+    name = name.translate(NAME_DOTS)
+    if _CJK.search(name):
+        name = "".join(name.split())
+    else:
+        name = " ".join(name.split())
+    if not name:
+        raise ValidationError(_("姓名不能为空。"), code="name_empty")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            _("姓名过长（%(n)d 个字符），最多 %(max)d 个字符。"),
+            params={"n": len(name), "max": NAME_MAX_LENGTH},
+            code="name_length",
+        )
+    return name
+
+
+# --- Phones ---
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_mobile(raw: object) -> str:
+    """A mainland mobile number as 11 digits: full-width digits, spaces, dashes, brackets and a
+    +86 / 0086 / 86 prefix removed; "" for an empty value; a ValidationError otherwise."""
+    text = unicodedata.normalize("NFKC", "" if raw is None else str(raw))
+    digits = re.sub(r"[\s\-()（）.]", "", text)
+    if not digits:
+        return ""
+    digits = re.sub(r"^(\+86|0086|86)(?=1\d{10}$)", "", digits)
+    if not MOBILE.match(digits):
+        raise ValidationError(
+            _("手机号码应为 11 位大陆手机号（1 开头，第二位为 3–9），可带 +86。"), code="mobile_format"
+        )
+    return digits
 
 
 @dataclass(frozen=True)
@@ -102,7 +217,9 @@ def validate_document_number(document_type: str, raw: object) -> str:
 
 def validate_credit_code(raw: object) -> str:
     """统一社会信用代码 (GB 32100): 18 characters with a check character."""
-    code = normalize_document_number(raw)
+    code = normalize_code(raw)
+    if code and set(code) == {"0"}:
+        raise ValidationError(_("统一社会信用代码不能全为 0。"), code="uscc_zero")
     if len(code) != 18:
         raise ValidationError(
             _("统一社会信用代码应为 18 位，实际为 %(n)d 位。"), params={"n": len(code)}, code="uscc_length"

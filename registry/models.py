@@ -43,6 +43,12 @@ class Occupation(models.Model):
         help_text=_("标准或旧证书上印的 2015 年版编码（可检索）"),
     )
     name = models.CharField(_("职业名称"), max_length=100)
+    former_names = models.JSONField(
+        _("曾用名称"),
+        default=list,
+        blank=True,
+        help_text=_("2015 年版大典等旧版中的职业名称：导入名单时按编码匹配并提示现名"),
+    )
     in_qualification_catalogue = models.BooleanField(_("列入国家职业资格目录"), default=False)
     urgent_from = models.DateField(_("急需紧缺起始"), null=True, blank=True)
     urgent_until = models.DateField(_("急需紧缺截止"), null=True, blank=True)
@@ -305,10 +311,23 @@ class Institution(models.Model):
                 condition=Q(jurisdiction="national") | Q(national_code="0000"),
                 name="institution_province_filing_code_0000",
             ),
+            # Stored as normalised (identity.normalize_code): a code typed in lower case or with
+            # spaces is the same code, and uniqueness holds on the one form.
+            models.CheckConstraint(
+                condition=Q(credit_code__regex=r"^[0-9A-Z]{18}$"), name="institution_credit_code_normalised"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.credit_code = identity.normalize_code(self.credit_code)
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None) -> None:
+        self.credit_code = identity.normalize_code(self.credit_code)
+        super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
         if self.kind == self.Kind.SCHOOL and not self.school_files_as:
@@ -381,7 +400,7 @@ class Scope(models.Model):
         verbose_name_plural = _("备案范围")
 
     def __str__(self) -> str:
-        levels = "、".join(Level(level).label for level in sorted(self.levels))
+        levels = "、".join(str(Level(level).label) for level in sorted(self.levels))
         return f"{self.get_evaluation_type_display()} {self.occupation.name} {levels}"
 
     def covers(self, *, evaluation_type: str, occupation_id: int, specialty_id: int | None, level: int | None) -> bool:
@@ -577,6 +596,14 @@ class PriorCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occupation.name} {self.get_level_display()} {self.issued_on}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.number = identity.normalize_certificate_number(self.number)
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None) -> None:
+        self.number = identity.normalize_certificate_number(self.number)
+        super().clean_fields(exclude=exclude)
 
 
 # --- The lifelong record's entries from outside the assessment process ---

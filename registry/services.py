@@ -3,7 +3,7 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from . import identity
@@ -28,11 +28,13 @@ from .selectors import ADMIN_ROLES, person_by_document, user_institution_ids, us
 
 
 def person_identify(*, document_type: str, document_number: object, name: str) -> tuple[str, str]:
-    """The stripped name and the canonical document number, or a DomainError naming every bad field."""
-    name = (name or "").strip()
+    """The cleaned name (identity.clean_person_name: the one rule for names, wherever they
+    enter) and the canonical document number, or a DomainError naming every bad field."""
     errors = {}
-    if not name:
-        errors["name"] = [_("姓名不能为空。")]
+    try:
+        name = identity.clean_person_name(name)
+    except ValidationError as error:
+        errors["name"] = error.messages
     try:
         number = identity.validate_document_number(document_type, document_number)
     except ValidationError as error:
@@ -81,20 +83,22 @@ def person_document_reveal(*, actor: User, person: Person, purpose: str, path: s
 
 def person_register(*, document_type: str, document_number: object, name: str) -> Person:
     """The person with this document, created if new. A known number under another name is
-    refused rather than silently renamed: one of the two is a typing mistake."""
-    name = (name or "").strip()
-    if not name:
-        raise DomainError({"name": _("姓名不能为空。")})
+    refused rather than silently renamed: one of the two is a typing mistake. Two callers
+    registering the same new person at once both get the one row (the unique hash decides)."""
     name, number = person_identify(document_type=document_type, document_number=document_number, name=name)
     existing = person_by_document(document_type, number)
-    if existing is not None:
-        mismatch = person_name_mismatch(existing, name)
-        if mismatch is not None:
-            raise mismatch
-        return existing
-    person = Person(**person_fields(document_type=document_type, number=number, name=name))
-    person.save()
-    return person
+    if existing is None:
+        try:
+            with transaction.atomic():  # a savepoint: the caller's transaction survives a lost race
+                return Person.objects.create(**person_fields(document_type=document_type, number=number, name=name))
+        except IntegrityError:
+            existing = person_by_document(document_type, number)
+            if existing is None:
+                raise
+    mismatch = person_name_mismatch(existing, name)
+    if mismatch is not None:
+        raise mismatch
+    return existing
 
 
 # --- Institutions and filings ---

@@ -134,6 +134,7 @@ class ApplicationIn(serializers.Serializer):
     pathway = serializers.ChoiceField(Application.Pathway.choices, default=Application.Pathway.NORMAL)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     evidence = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=30)
 
 
 class BulkRowIn(serializers.Serializer):
@@ -143,6 +144,7 @@ class BulkRowIn(serializers.Serializer):
     pathway = serializers.CharField(required=False, allow_blank=True, default=Application.Pathway.NORMAL)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     evidence = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=30)
 
 
 class BulkIn(serializers.Serializer):

@@ -1,5 +1,6 @@
 """Applications (申报): a person's entry to a session, by one of the pathways of DOMAIN.md."""
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,13 @@ class Application(models.Model):
     )
     reason = models.TextField(_("理由"), blank=True)
     evidence = models.TextField(_("证明材料"), blank=True)
+    phone = models.CharField(
+        _("手机号码"),
+        max_length=11,
+        blank=True,
+        validators=[RegexValidator(r"^1[3-9]\d{9}$", _("手机号码应为 11 位大陆手机号。"))],
+        help_text=_("报名时填写的联系电话，11 位数字（registry.identity.normalize_mobile）"),
+    )
     decided_by = models.ForeignKey(
         User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("审批人")
     )
@@ -59,6 +67,9 @@ class Application(models.Model):
         verbose_name_plural = _("申报")
         constraints = [
             models.UniqueConstraint(fields=["session", "person"], name="application_once_per_session"),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=r"^1[3-9][0-9]{9}$"), name="application_phone_11_digits"
+            ),
             # Exceptional routes carry a reason and evidence.
             models.CheckConstraint(
                 condition=Q(pathway__in=["normal", "school_group"]) | (~Q(reason="") & ~Q(evidence="")),

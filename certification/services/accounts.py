@@ -70,14 +70,16 @@ def worker_activate(*, name: str, document_number: str, activation_code: str, us
     handed to them, and chooses a username and password. The code is used up on success. The ID
     number is never used as the username (it would be stored in plain text)."""
     try:
+        name = identity.clean_person_name(name)
+    except ValidationError as error:
+        raise DomainError({"name": error.messages}) from None
+    try:
         number = identity.validate_document_number(identity.DocumentType.RESIDENT_ID, document_number)
     except ValidationError:
         raise DomainError({"document_number": _("身份证号码格式不正确。")}) from None
     person = (
         Person.objects.select_for_update()
-        .filter(
-            document_hash=identity.document_hash(identity.DocumentType.RESIDENT_ID, number), name=(name or "").strip()
-        )
+        .filter(document_hash=identity.document_hash(identity.DocumentType.RESIDENT_ID, number), name=name)
         .first()
     )
     code = None

@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -156,7 +157,10 @@ class EducationRecord:
 class EnrolRow:
     """One candidate for set-based enrolment, with the records the roster brings (saved with the
     application unless an identical record exists). `judge=False`: the caller already refused
-    the row; check its identity only, so that one report lists every problem."""
+    the row; check its identity only, so that one report lists every problem. `scope`: None
+    for a row of the session's own occupation and level; otherwise what the row stated
+    (the caller refused it), so that it is no duplicate of a row of the session's scope:
+    the key of a row is (document, occupation, level)."""
 
     row: int
     name: str
@@ -168,6 +172,8 @@ class EnrolRow:
     educations: list[EducationRecord] = field(default_factory=list)
     work: list[WorkRecord] = field(default_factory=list)
     judge: bool = True
+    phone: str = ""
+    scope: tuple | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -210,6 +216,7 @@ class _Accepted:
     condition: EligibilityCondition | None
     educations: list[EducationRecord]
     work: list[WorkRecord]
+    phone: str = ""
 
 
 def _known_people(hashes: list[str]) -> dict[str, Person]:
@@ -246,8 +253,12 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
     Returns (application ids, []) or ([], problems naming every bad row), and then nothing is
     written. Each row meets the same checks, in the same order, as one `application_enrol`."""
     problems: list[EnrolProblem] = []
-    identified, first_row = [], {}
+    identified, first_row, phones = [], {}, {}
     for row in rows:
+        try:
+            phones[row.row] = identity.normalize_mobile(row.phone)
+        except ValidationError as error:
+            problems += [EnrolProblem(row.row, "phone", message) for message in error.messages]
         try:
             name, number = person_identify(
                 document_type=row.document_type, document_number=row.document_number, name=row.name
@@ -256,17 +267,18 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
             problems += _problems(row.row, error)
             continue
         key = identity.document_hash(row.document_type, number)
-        if key in first_row:
-            message = _("证件号码 %(masked)s 与第 %(first)d 行重复。") % {
+        if (key, row.scope) in first_row:
+            message = _("证件号码 %(masked)s 与第 %(first)d 行重复（同一职业和等级）。") % {
                 "masked": identity.mask_document_number(number),
-                "first": first_row[key],
+                "first": first_row[key, row.scope],
             }
             problems.append(EnrolProblem(row.row, "document_number", message))
             continue
-        first_row[key] = row.row
+        first_row[key, row.scope] = row.row
         identified.append((row, name, number, key))
 
-    known = _known_people(list(first_row)) if first_row else {}
+    hashes = list({key for key, _scope in first_row})
+    known = _known_people(hashes) if hashes else {}
     known_ids = [person.pk for person in known.values()]
     enrolled = set(
         Application.objects.filter(session=session, person_id__in=known_ids).values_list("person_id", flat=True)
@@ -281,11 +293,11 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
             if mismatch is not None:
                 problems += _problems(row.row, mismatch)
                 continue
-            if person.pk in enrolled:
+            if person.pk in enrolled and row.scope is None:
                 message = _("%(name)s 已报名本批次。") % {"name": person.name}
                 problems.append(EnrolProblem(row.row, "document_number", message))
                 continue
-        if not row.judge:
+        if not row.judge or row.scope is not None or row.row not in phones:
             continue
         if person is not None:
             prior = list(person.prior_certificates.all())
@@ -324,7 +336,7 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
         except DomainError as error:
             problems += _problems(row.row, error)
             continue
-        accepted.append(_Accepted(row, key, person, new, condition, educations, work))
+        accepted.append(_Accepted(row, key, person, new, condition, educations, work, phones[row.row]))
 
     normal = [a for a in accepted if a.row.pathway == P.NORMAL]
     cap = _proportion_cap(session) if normal else None
@@ -337,11 +349,13 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
     return _write(actor, session, accepted), []
 
 
-def _bulk_insert(model, rows: list[dict], returning: str | None = None) -> list[tuple]:
+def _bulk_insert(model, rows: list[dict], returning: str | None = None, skip_conflicts: bool = False) -> list[tuple]:
     """Insert `rows` ({attname: value}; other columns take the field's default, auto_now fields
     the current time). On PostgreSQL one INSERT … SELECT FROM unnest() of one array per column
     (no model instances: the cost of a 10,000-row roster is the database's); elsewhere
-    bulk_create. With `returning`, [(pk, value of that column)] in no particular order."""
+    bulk_create. With `returning`, [(pk, value of that column)] in no particular order.
+    `skip_conflicts`: rows that would break a unique constraint are left out (ON CONFLICT DO
+    NOTHING) and are missing from what is returned (elsewhere nothing is returned)."""
     if not rows:
         return []
     now = timezone.now()
@@ -352,12 +366,14 @@ def _bulk_insert(model, rows: list[dict], returning: str | None = None) -> list[
     }
     if connection.vendor != "postgresql":
         objects = [model(**{**defaults, **row}) for row in rows]
-        model.objects.bulk_create(objects, batch_size=BATCH)
-        return [(o.pk, getattr(o, returning)) for o in objects] if returning else []
+        model.objects.bulk_create(objects, batch_size=BATCH, ignore_conflicts=skip_conflicts)
+        return [(o.pk, getattr(o, returning)) for o in objects if o.pk is not None] if returning else []
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"
+    if skip_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
     if returning:
         sql += f" RETURNING {quote(model._meta.pk.column)}, {quote(model._meta.get_field(returning).column)}"
     params = [[row.get(f.attname, defaults[f.attname]) for row in rows] for f in fields]
@@ -366,9 +382,31 @@ def _bulk_insert(model, rows: list[dict], returning: str | None = None) -> list[
         return cursor.fetchall() if returning else []
 
 
+def _insert_people(accepted: list[_Accepted]) -> dict[str, int]:
+    """{document hash: person id} of the new people, inserted now or, where another enrolment
+    inserted the same person at the same moment (the unique hash), read back: two
+    institutions enrolling one new person at once both succeed with one Person."""
+    new = {a.key: a for a in accepted if a.new is not None}
+    created = _bulk_insert(Person, [a.new for a in new.values()], returning="document_hash", skip_conflicts=True)
+    person_ids = {hash_: pk for pk, hash_ in created}
+    raced = [key for key in new if key not in person_ids]
+    if raced:
+        for person in Person.objects.filter(document_hash__in=raced):
+            mismatch = person_name_mismatch(person, new[person.document_hash].new["name"])
+            if mismatch is not None:
+                raise DomainError(
+                    {
+                        "rows": [
+                            _row_message({"row": new[person.document_hash].row.row, "errors": mismatch.message_dict})
+                        ]
+                    }
+                )
+            person_ids[person.document_hash] = person.pk
+    return person_ids
+
+
 def _write(actor: User, session: Session, accepted: list[_Accepted]) -> list[int]:
-    created = dict(_bulk_insert(Person, [a.new for a in accepted if a.new is not None], returning="document_hash"))
-    person_ids = {hash_: pk for pk, hash_ in created.items()}
+    person_ids = _insert_people(accepted)
     educations, work, applications = [], [], []
     for entry in accepted:
         person_id = entry.person.pk if entry.person is not None else person_ids[entry.key]
@@ -383,6 +421,7 @@ def _write(actor: User, session: Session, accepted: list[_Accepted]) -> list[int
                 "condition_id": entry.condition.pk if entry.condition else None,
                 "reason": entry.row.reason.strip(),
                 "evidence": entry.row.evidence.strip(),
+                "phone": entry.phone,
                 "created_by_id": actor.pk,
                 "state": Application.State.PENDING_APPROVAL if needs_approval else Application.State.ENROLLED,
             }
@@ -403,7 +442,11 @@ def _require_enroller(actor: User, session: Session) -> None:
 
 def lock_for_enrolment(actor: User, session: Session) -> Session:
     """The session, locked, once `actor` may enrol into it and it is still open."""
-    session = Session.objects.select_for_update().select_related("institution", "standard").get(pk=session.pk)
+    # of=self: the joined institution and standard rows are read, not locked (locking the
+    # standard would serialise every institution's enrolments in the occupation).
+    session = (
+        Session.objects.select_for_update(of=("self",)).select_related("institution", "standard").get(pk=session.pk)
+    )
     _require_enroller(actor, session)
     _open_session(session)
     # The proportion cap counts across the institution's sessions: serialise its enrolments.
@@ -422,12 +465,13 @@ def application_enrol(
     pathway: str = P.NORMAL,
     reason: str = "",
     evidence: str = "",
+    phone: str = "",
     on: datetime.date | None = None,
 ) -> Application:
     """Enrol one candidate. A normal application that meets no condition is refused with the
     conditions it missed; exceptional routes wait for their approval."""
     session = lock_for_enrolment(actor, session)
-    row = EnrolRow(1, name, document_number, document_type, pathway, reason, evidence)
+    row = EnrolRow(1, name, document_number, document_type, pathway, reason, evidence, phone=phone)
     created, problems = enrol_rows(actor=actor, session=session, rows=[row], on=on or timezone.localdate())
     if problems:
         errors: dict[str, list[str]] = {}
@@ -451,6 +495,7 @@ def application_enrol_bulk(*, actor: User, session: Session, rows: list[dict], o
             pathway=row.get("pathway") or P.NORMAL,
             reason=row.get("reason", ""),
             evidence=row.get("evidence", ""),
+            phone=row.get("phone", ""),
         )
         for number, row in enumerate(rows, start=1)
     ]

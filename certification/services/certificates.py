@@ -105,10 +105,19 @@ VERIFY_FIELDS = (
 )
 
 
+def _query_name(raw: str) -> str:
+    """A name as stored (identity.clean_person_name), so that 阿依古丽・买买提 finds 阿依古丽·买买提;
+    a name no person can have is refused as malformed input."""
+    try:
+        return identity.clean_person_name(raw)
+    except ValidationError as error:
+        raise DomainError({"name": error.messages}) from None
+
+
 def certificate_by_query(*, number: str, name: str, document_number: str, document_type: str = "resident_id"):
     """The national query: name + ID number + certificate number must all match exactly.
     Every miss gives None, whichever input was wrong (no enumeration)."""
-    number = (number or "").strip().upper()
+    number = identity.normalize_certificate_number(number)
     if not numbering.is_well_formed(number):
         raise DomainError({"number": _("证书编号格式不正确：应为 1 位大写字母加 21 位数字。")})
     try:
@@ -119,7 +128,7 @@ def certificate_by_query(*, number: str, name: str, document_number: str, docume
         Certificate.objects.filter(
             number=number,
             person__document_hash=identity.document_hash(document_type, canonical),
-            person__name=(name or "").strip(),
+            person__name=_query_name(name),
         )
         .values(*VERIFY_FIELDS)
         .first()

@@ -71,8 +71,7 @@ def session_detail(request, pk, import_errors=None, status=200):
 
 @login_required
 def roster_template(request, pk):
-    _session(request, pk)
-    response = HttpResponse(imports.roster_template(), content_type=XLSX)
+    response = HttpResponse(imports.roster_template(_session(request, pk)), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="roster-template.xlsx"'
     return response
 
@@ -96,6 +95,11 @@ def _upload(request, pk, *, run, back: str, show_errors, done_message: str):
     if result.errors:
         return show_errors(request, pk, import_errors=result.errors)
     messages.success(request, done_message % {"n": result.created})
+    for warning in result.warnings:
+        messages.warning(
+            request,
+            _("第 %(row)d 行（%(col)s）：%(m)s") % {"row": warning.row, "col": warning.field, "m": warning.message},
+        )
     return redirect(back, pk=pk)
 
 

@@ -21,7 +21,7 @@ from registry.models import Education, Institution, Person, PriorCertificate, Wo
 from registry.services import person_register
 from tests import factories
 
-from .conftest import TODAY, ahead, enrol
+from .conftest import TODAY, ahead, enrol, held_on, load_occupations
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -560,3 +560,247 @@ def test_scores_import_refused_before_the_sessions_first_day(scoring):
         imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
     assert str(ahead()) in " ".join(caught.value.messages)
     assert not Result.objects.filter(theory__isnull=False).exists()
+
+
+# --- the roster's occupation, level, evaluation type and phone columns ---
+
+SCOPED = ["姓名", "证件号码", "评价类型", "职业编码", "职业名称", "等级", "本职业工作起始日期"]
+
+
+def test_rows_of_another_occupation_level_or_type_are_refused_naming_both_values(world):
+    load_occupations("6-18-02-04")
+    rows = [
+        ["甲", factories.resident_id(), "职业技能等级认定", "6-31-01-03", "电工", "五级/初级工", TWO_YEARS_AGO],
+        ["乙", factories.resident_id(), "职业技能等级认定", "6-18-02-04", "焊工", "五级/初级工", TWO_YEARS_AGO],
+        ["丙", factories.resident_id(), "", "6-31-01-03", "电工", "三级/高级工", TWO_YEARS_AGO],
+        ["丁", factories.resident_id(), "专项职业能力考核", "", "", "", TWO_YEARS_AGO],
+        ["戊", factories.resident_id(), "", "", "焊工", "", TWO_YEARS_AGO],
+    ]
+    before = counts()
+    result = roster(world, xlsx(SCOPED, rows))
+    assert result.created == 0 and counts() == before
+    by_row = {(e.row, e.field): e.message for e in result.errors}
+    assert set(by_row) == {(3, "职业编码"), (4, "等级"), (5, "评价类型"), (6, "职业名称")}
+    assert "6-18-02-04（焊工）" in by_row[3, "职业编码"] and "6-31-01-03 电工" in by_row[3, "职业编码"]
+    assert "三级/高级工" in by_row[4, "等级"] and "五级/初级工" in by_row[4, "等级"]
+    assert "专项职业能力考核" in by_row[5, "评价类型"] and "职业技能等级认定" in by_row[5, "评价类型"]
+    assert "焊工" in by_row[6, "职业名称"] and "电工" in by_row[6, "职业名称"]
+
+
+@pytest.mark.parametrize("level", ["五级/初级工", "五级", "初级工", "5", "5级", "初级"])
+def test_the_session_level_is_recognised_in_the_forms_clerks_write(world, level):
+    rows = [["甲", factories.resident_id(), "职业技能等级认定", "6-31-01-03", "电工", level, TWO_YEARS_AGO]]
+    result = roster(world, csv_file(SCOPED, rows, "gbk"), filename="名单.csv")
+    assert (result.created, result.errors, result.warnings) == (1, [], [])
+
+
+def test_a_level_on_a_special_ability_roster_is_refused(world):
+    session = world.plan_special()
+    rows = [["甲", factories.resident_id(), "", "", "", "五级", TWO_YEARS_AGO]]
+    result = roster(world, xlsx(SCOPED, rows), session=session)
+    assert [(e.row, e.field) for e in result.errors] == [(2, "等级")]
+    assert "不分等级" in result.errors[0].message
+
+
+@pytest.fixture
+def fitter_session(world):
+    """A session of 装配钳工, named 钳工 before the 2022 大典."""
+    (fitter,) = load_occupations("6-20-01-01")
+    assert fitter.former_names == ["钳工"]
+    world.a.filings.get().scopes.create(evaluation_type="skill_level", occupation=fitter, levels=[1, 2, 3, 4, 5])
+    from certification import services
+
+    session = services.session_plan(
+        actor=world.admin_a,
+        institution=world.a,
+        evaluation_type="skill_level",
+        occupation=fitter,
+        level=Level.GRADE_5,
+        starts_on=ahead(),
+        ends_on=ahead(),
+        site="x",
+    )
+    return held_on(session)
+
+
+@pytest.mark.parametrize("filename", ["名单.xlsx", "名单.csv"])
+def test_a_former_occupation_name_is_matched_by_code_with_a_warning_giving_the_current_name(
+    world, fitter_session, filename
+):
+    rows = [
+        ["甲", factories.resident_id(), "", "6-20-01-01", "钳工", "五级", TWO_YEARS_AGO],
+        ["乙", factories.resident_id(), "", "", "钳工", "五级", TWO_YEARS_AGO],
+        ["丙", factories.resident_id(), "", "6-20-01-01", "装配钳工", "五级", TWO_YEARS_AGO],
+    ]
+    data = xlsx(SCOPED, rows) if filename.endswith("xlsx") else csv_file(SCOPED, rows, "gbk")
+    result = roster(world, data, filename=filename, session=fitter_session)
+    assert (result.created, result.errors) == (3, [])
+    assert [(w.row, w.field) for w in result.warnings] == [(2, "职业名称"), (3, "职业名称")]
+    assert all("装配钳工" in w.message and "钳工" in w.message for w in result.warnings)
+    assert Application.objects.filter(session=fitter_session).count() == 3
+
+
+def test_a_former_name_under_another_occupations_code_is_refused(world, fitter_session):
+    rows = [["甲", factories.resident_id(), "", "6-20-01-01", "电工", "五级", TWO_YEARS_AGO]]
+    result = roster(world, xlsx(SCOPED, rows), session=fitter_session)
+    assert [(e.row, e.field) for e in result.errors] == [(2, "职业名称")]
+    assert "电工" in result.errors[0].message and "装配钳工" in result.errors[0].message
+
+
+def test_the_import_page_shows_the_warnings(world, fitter_session, client):
+    client.force_login(world.admin_a)
+    rows = [["甲", factories.resident_id(), "", "6-20-01-01", "钳工", "五级", TWO_YEARS_AGO]]
+    upload = io.BytesIO(xlsx(SCOPED, rows))
+    upload.name = "名单.xlsx"
+    response = client.post(f"/institution/sessions/{fitter_session.pk}/roster/", {"file": upload}, follow=True)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "已导入 1 名考生" in body and "现名“装配钳工”" in body
+
+
+def test_the_duplicate_key_is_document_occupation_and_level(world):
+    number = factories.resident_id()
+    rows = [
+        ["甲", number, "", "6-31-01-03", "电工", "五级", TWO_YEARS_AGO],
+        ["甲", number, "", "6-31-01-03", "电工", "三级", TWO_YEARS_AGO],  # another level: refused as such
+        ["甲", number, "", "6-31-01-03", "电工", "初级工", TWO_YEARS_AGO],  # the same key as row 2
+    ]
+    result = roster(world, xlsx(SCOPED, rows))
+    assert [(e.row, e.field) for e in result.errors] == [(3, "等级"), (4, "证件号码")]
+    assert "与第 2 行重复" in result.errors[1].message
+    assert number not in " ".join(e.message for e in result.errors)
+
+
+def test_phones_are_stored_as_11_digits(world):
+    headers = ["姓名", "证件号码", "手机号", "本职业工作起始日期"]
+    typed = ["+86 138-0013-8000", "１３９\u3000００１３\u3000８０００", "0086 150 0000 0000", "", 13700137000]
+    rows = [[f"考生{i}", factories.resident_id(), phone, TWO_YEARS_AGO] for i, phone in enumerate(typed)]
+    result = roster(world, xlsx(headers, rows))
+    assert (result.created, result.errors) == (5, [])
+    phones = dict(Application.objects.filter(session=world.session).values_list("person__name", "phone"))
+    assert phones == {
+        "考生0": "13800138000",
+        "考生1": "13900138000",
+        "考生2": "15000000000",
+        "考生3": "",
+        "考生4": "13700137000",
+    }
+
+
+@pytest.mark.parametrize("phone", ["12345678901", "1380013800", "138001380001", "021-12345678", "+1 415 555 0100"])
+def test_a_phone_that_is_no_mainland_mobile_is_a_row_error(world, phone):
+    headers = ["姓名", "证件号码", "手机号", "本职业工作起始日期"]
+    before = counts()
+    result = roster(world, csv_file(headers, [["甲", factories.resident_id(), phone, TWO_YEARS_AGO]]), "名单.csv")
+    assert [(e.row, e.field) for e in result.errors] == [(2, "手机号")]
+    assert counts() == before
+
+
+# --- names ---
+
+
+def test_names_are_trimmed_and_cleaned_but_rare_characters_kept_exactly(world):
+    typed = {
+        " 张　三 ": "张三",  # U+3000 inside, spaces around
+        "李 四": "李四",
+        "阿依古丽・买买提": "阿依古丽·买买提",  # katakana middle dot → U+00B7
+        "买买提•艾力": "买买提·艾力",
+        "𠮷田": "𠮷田",  # Extension B (U+20BB7): NFKC would keep it, but nothing may alter it
+        "\uf900先生": "\uf900先生",  # a CJK compatibility ideograph: NFKC would turn it into U+8C48
+        "John  Smith": "John Smith",
+    }
+    rows = [[name, factories.resident_id(), TWO_YEARS_AGO] for name in typed]
+    result = roster(world, xlsx(HEADERS, rows))
+    assert (result.created, result.errors) == (len(typed), [])
+    stored = set(Person.objects.values_list("name", flat=True))
+    assert set(typed.values()) <= stored
+    assert "豈先生" not in stored
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "张\u0000三",
+        "张\u202e三",
+        "张\u202a三",
+        "张\u2066三",
+        "张\u2069三",
+        "张\u200b三",
+        "张\u200d三",
+        "张\ufeff三",
+        "张\n三",
+    ],
+)
+def test_a_name_with_a_control_or_format_character_is_a_row_error(world, name):
+    before = counts()
+    rows = [["李四", factories.resident_id(), TWO_YEARS_AGO], [name, factories.resident_id(), TWO_YEARS_AGO]]
+    result = roster(world, csv_file(HEADERS, rows), filename="名单.csv")
+    assert [(e.row, e.field) for e in result.errors] == [(3, "姓名")]
+    assert "不可见" in result.errors[0].message
+    assert counts() == before
+
+
+def test_a_name_longer_than_the_field_is_a_row_error_not_a_truncation(world, client):
+    before = counts()
+    rows = [["张" * 101, factories.resident_id(), TWO_YEARS_AGO]]
+    result = roster(world, xlsx(HEADERS, rows))
+    assert [(e.row, e.field) for e in result.errors] == [(2, "姓名")]
+    assert "最多 100" in result.errors[0].message
+    assert counts() == before
+    client.force_login(world.admin_a)
+    upload = io.BytesIO(csv_file(HEADERS, [["张\u0000" * 60, factories.resident_id(), TWO_YEARS_AGO]]))
+    upload.name = "名单.csv"
+    response = client.post(f"/institution/sessions/{world.session.pk}/roster/", {"file": upload})
+    assert response.status_code == 400 and "不可见" in response.content.decode()
+    assert counts() == before
+
+
+# --- document types under their official names ---
+
+
+@pytest.mark.parametrize(
+    ("label", "number", "stored"),
+    [
+        ("港澳居民来往内地通行证", "H12345678", "hk_macao"),
+        ("港澳通行证", "M1234567801", "hk_macao"),
+        ("台湾居民来往大陆通行证", "12345678", "taiwan"),
+        ("台胞证", "87654321", "taiwan"),
+        ("港澳台居民居住证", "810000199001011234", "hk_macao"),
+        ("港澳台居民居住证", "830000199001011234", "taiwan"),
+        ("外国人永久居留身份证", "USA310090010101", "foreign_permanent"),
+        ("港澳居民居住证/来往内地通行证", "H87654321", "hk_macao"),
+        ("护照", "E12345678", "passport"),
+    ],
+)
+def test_permits_are_accepted_under_their_full_official_names_and_short_ones(world, label, number, stored):
+    headers = ["姓名", "证件号码", "证件类型", "本职业工作起始日期"]
+    result = roster(world, xlsx(headers, [["陈大文", number, label, TWO_YEARS_AGO]]))
+    assert (result.created, result.errors) == (1, [])
+    assert Person.objects.get(name="陈大文").document_type == stored
+
+
+def test_a_residence_permit_number_of_no_hong_kong_macao_or_taiwan_area_is_refused(world):
+    headers = ["姓名", "证件号码", "证件类型", "本职业工作起始日期"]
+    result = roster(world, xlsx(headers, [["陈大文", "310000199001011234", "港澳台居民居住证", TWO_YEARS_AGO]]))
+    assert [(e.row, e.field) for e in result.errors] == [(2, "证件类型")]
+
+
+def test_the_template_and_the_page_say_mismatching_rows_are_refused(world, client):
+    workbook = openpyxl.load_workbook(io.BytesIO(imports.roster_template(world.session)))
+    header = [cell.value for cell in workbook.worksheets[0][1]]
+    assert {"职业编码", "职业名称", "等级", "评价类型", "手机号"} <= set(header)
+    example = dict(zip(header, [cell.value for cell in workbook.worksheets[0][2]], strict=True))
+    assert (example["职业编码"], example["等级"]) == ("6-31-01-03", "五级/初级工")
+    notes = " ".join(str(c.value) for row in workbook["说明"].iter_rows() for c in row if c.value)
+    assert "不一致的行会被拒绝" in notes and "港澳居民来往内地通行证" in notes
+    client.force_login(world.admin_a)
+    page = client.get(f"/institution/sessions/{world.session.pk}/").content.decode()
+    assert "不一致的行会被拒绝" in page
+
+
+def test_a_score_sheet_name_is_compared_as_the_registry_stores_names(scoring):
+    world, (a, b, _c), assessor = scoring
+    spaced = " ".join(a.person.name)  # 考 生 0: the same name, typed with spaces
+    data = score_sheet([[a.pk, spaced, 80, 75], [b.pk, "别人", 80, 75]])
+    result = imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
+    assert [(e.row, e.field) for e in result.errors] == [(3, "姓名")]
