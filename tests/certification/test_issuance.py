@@ -242,13 +242,25 @@ def test_person_record_gains_the_certificate_and_eligibility_counts_it(world, ru
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_batches_never_duplicate_numbers(postgres, world):
+def test_concurrent_batches_never_duplicate_numbers(postgres, world, monkeypatch, settings):
     """Two batches of the same site, year and level issued at the same time in two threads:
-    numbers are unique and the serials gapless (PostgreSQL row locks)."""
+    numbers are unique and the serials gapless (PostgreSQL row lock on the counter).
+
+    Concurrent for real: dispatch is stubbed so no chunk runs before the threads start, the
+    counter row exists beforehand (a missing row would serialise the inserts on its unique key
+    instead of the lock), each thread has its own connection, and a barrier starts them together.
+    The delay keeps each chunk's transaction open after it has read and advanced the counter,
+    so without SELECT … FOR UPDATE the other thread reads the same serial (this test was seen
+    to fail with the lock removed)."""
+    monkeypatch.setattr(issuance, "dispatch", lambda batch_id: None)
+    settings.ISSUANCE_TEST_DELAY_SECONDS = 0.3
     first = ready_session(world, n=15)
     second = ready_session(world, n=15, session=world.plan(name="并发"))
+    SerialCounter.objects.create(series="skill_level", institution=world.a, year=ISSUE_DAY.year, level=Level.GRADE_5)
     batches = [issuance.batch_create(actor=world.admin_a, sessions=[s], issue_date=ISSUE_DAY) for s in (first, second)]
+    assert not Certificate.objects.exists()
     chunk_ids = [c.pk for b in batches for c in b.chunks.all()]
+    assert len(chunk_ids) == 2
     errors = []
     barrier = threading.Barrier(len(chunk_ids))
 
@@ -271,6 +283,7 @@ def test_concurrent_batches_never_duplicate_numbers(postgres, world):
     assert len(numbers) == len(set(numbers)) == 30
     assert sorted(int(n[-6:]) for n in numbers) == list(range(1, 31))
     assert Certificate.objects.values("result").distinct().count() == 30
+    assert SerialCounter.objects.get().next_serial == 31
 
 
 def test_canonical_form_equals_rfc8785(world, run):
