@@ -3,6 +3,7 @@
 import base64
 import datetime
 import gzip
+import json
 
 from django.conf import settings
 from django.core.cache import cache
@@ -136,6 +137,18 @@ def signature_checks(row: dict) -> bool:
     return signing.verify(signing.secured(row["credential"], row["proof_created"], row["proof_value"]))
 
 
+def credential_matches(row: dict) -> bool:
+    """The stored credential is about this certificate: its number and its holder's name. A
+    credential validly signed for another certificate, copied onto this row, fails here."""
+    try:
+        document = json.loads(row["credential"])
+        subject = document["credentialSubject"]
+        names = {i.get("identityHash") for i in subject.get("identifier", []) if i.get("identityType") == "name"}
+        return subject["achievement"]["humanCode"] == row["number"] and names == {row["person__name"]}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
 def verification_summary(row: dict | None) -> dict:
     """What verification shows: one shape for a hit, the same bare answer for every miss."""
     if row is None:
@@ -153,5 +166,5 @@ def verification_summary(row: dict | None) -> dict:
         "issued_on": row["issued_on"],
         "status": "revoked" if row["revoked_at"] else "valid",
         "revoked_on": timezone.localtime(row["revoked_at"]).date() if row["revoked_at"] else None,
-        "signature_valid": signature_checks(row),
+        "signature_valid": credential_matches(row) and signature_checks(row),
     }

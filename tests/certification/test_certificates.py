@@ -244,3 +244,40 @@ def test_batch_zip_of_pdfs_with_progress(issued, django_capture_on_commit_callba
         api(world.admin_b).get(f"/api/batches/{certificate.batch_id}/archives/{archive.pk}/download/").status_code
         == 404
     )
+
+
+# --- verification never vouches for a tampered credential ---
+
+
+def _answers(certificate, client):
+    """What people see: the QR page, the form page and the API."""
+    query = {"name": certificate.person.name, "document_number": certificate.person.document_number}
+    qr_page = client.get(f"/v/{certificate.verification_code}").content.decode()
+    form_page = client.post("/verify/", {**query, "number": certificate.number}).content.decode()
+    body = verify({**query, "number": certificate.number}).json()
+    return qr_page, form_page, body
+
+
+def test_verification_does_not_call_a_tampered_credential_validly_signed(issued, client):
+    world, (certificate, _) = issued
+    qr_page, form_page, body = _answers(certificate, client)
+    assert "验证通过" in qr_page and "验证通过" in form_page and body["signature_valid"] is True
+    tampered = certificate.credential.replace("五级/初级工", "一级/高级技师")
+    assert tampered != certificate.credential
+    Certificate.objects.filter(pk=certificate.pk).update(credential=tampered)
+    qr_page, form_page, body = _answers(certificate, client)
+    for page in (qr_page, form_page):
+        assert "验证通过" not in page and "验证失败" in page
+    assert body["found"] and body["signature_valid"] is False
+
+
+def test_verification_does_not_accept_another_certificates_signed_credential(issued, client):
+    # Validly signed, but for the other certificate: the answer must not vouch for this one.
+    world, (certificate, other) = issued
+    Certificate.objects.filter(pk=certificate.pk).update(
+        credential=other.credential, proof_created=other.proof_created, proof_value=other.proof_value
+    )
+    qr_page, form_page, body = _answers(certificate, client)
+    for page in (qr_page, form_page):
+        assert "验证通过" not in page and "验证失败" in page
+    assert body["signature_valid"] is False
