@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
@@ -20,5 +20,14 @@ router.register("certificates", CertificateViewSet, basename="certificate")
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("verify/", verify, name="api-verify"),
+    # The national-upload exports, named by their file type (DRF reserves ?format= for renderers).
+    re_path(
+        r"^batches/(?P<pk>\d+)/report\.(?P<fmt>xlsx|csv)$", BatchViewSet.as_view({"get": "report"}), name="batch-report"
+    ),
+    re_path(
+        r"^certificates/report\.(?P<fmt>xlsx|csv)$",
+        CertificateViewSet.as_view({"get": "report"}),
+        name="certificate-report",
+    ),
     path("", include(router.urls)),
 ]

@@ -1,5 +1,5 @@
 from .applications import Application
-from .certificates import Certificate, SerialCounter, Series
+from .certificates import Certificate, Reissue, SerialCounter, Series
 from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
@@ -12,6 +12,7 @@ __all__ = [
     "Certificate",
     "Finding",
     "IssuanceBatch",
+    "Reissue",
     "Result",
     "ResultCorrection",
     "SerialCounter",
