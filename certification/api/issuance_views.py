@@ -51,8 +51,11 @@ class BatchViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = BatchFilter
 
     def get_queryset(self):
-        qs = selectors.batches_for(self.request.user).annotate(
-            issued=Sum("chunks__issued"), failed=Sum("chunks__failed")
+        # An aggregate drops Meta.ordering (GROUP BY): order explicitly, or pages are unstable.
+        qs = (
+            selectors.batches_for(self.request.user)
+            .annotate(issued=Sum("chunks__issued"), failed=Sum("chunks__failed"))
+            .order_by("-created_at", "-id")
         )
         if self.action != "list":
             qs = qs.prefetch_related(
