@@ -293,3 +293,110 @@ def test_canonical_form_equals_rfc8785(world, run):
     document = signing.secured(Certificate.objects.get().credential, "2026-01-01T00:00:00Z", "zabc")
     assert signing.canonical(document) == rfc8785.dumps(document).decode()
     assert re.match(r"^\{\"@context\"", signing.canonical(document))
+
+
+# --- who issues what (DOMAIN.md: the three evaluation types) ---
+
+
+def plan_regulator_issued(world, evaluation_type):
+    """A session at institution A of a type the regulator issues, with A filed for it."""
+    from registry.levels import EvaluationType
+
+    qualification = evaluation_type == EvaluationType.QUALIFICATION
+    world.a.filings.get().scopes.create(
+        evaluation_type=evaluation_type, occupation=world.electrician, levels=[1, 2, 3, 4, 5] if qualification else []
+    )
+    return services.session_plan(
+        actor=world.admin_a,
+        institution=world.a,
+        evaluation_type=evaluation_type,
+        occupation=world.electrician,
+        level=Level.GRADE_5 if qualification else None,
+        starts_on=TODAY,
+        ends_on=TODAY,
+        site="x",
+    )
+
+
+def ready_regulator_issued(world, evaluation_type):
+    from certification.models import Result
+
+    session = plan_regulator_issued(world, evaluation_type)
+    if evaluation_type == "qualification":
+        return ready_session(world, n=2, session=session)
+    from .conftest import enrol
+
+    world.staff(session)
+    for i in range(2):
+        application = enrol(world, session=session, name=f"专项{i}")
+        services.result_record(actor=world.assessors_a[0].user, application=application, special_passed=True)
+    assert Result.objects.filter(application__session=session, outcome="passed").count() == 2
+    services.session_submit(actor=world.admin_a, session=session)
+    Session.objects.filter(pk=session.pk).update(publicity_ends_on=ISSUE_DAY - datetime.timedelta(days=1))
+    session.refresh_from_db()
+    return session
+
+
+@pytest.mark.parametrize("evaluation_type", ["qualification", "special_ability"])
+def test_institution_admin_cannot_create_a_batch_the_regulator_issues(world, run, evaluation_type):
+    from rest_framework.test import APIClient
+
+    session = ready_regulator_issued(world, evaluation_type)
+    with pytest.raises(Forbidden):
+        run([session])
+    client = APIClient()
+    client.force_authenticate(world.admin_a)
+    response = client.post("/api/batches/", {"sessions": [session.pk], "issue_date": str(ISSUE_DAY)}, format="json")
+    assert response.status_code == 403
+    session.refresh_from_db()
+    assert (session.batch_id, session.state) == (None, Session.State.SUBMITTED)
+    assert not IssuanceBatch.objects.exists() and not Certificate.objects.exists()
+
+
+@pytest.mark.parametrize("evaluation_type", ["qualification", "special_ability"])
+def test_regulator_issued_credential_names_the_regulator_as_issuer_and_the_institution_as_assessor(
+    world, run, evaluation_type
+):
+    import json
+
+    from certification import pdf
+    from certification.models import Certificate as Cert
+    from registry.models import Institution
+
+    centre = Institution.objects.get(kind=Institution.Kind.CENTRE)
+    run([ready_regulator_issued(world, evaluation_type)], actor=world.regulator)
+    certificate = Cert.objects.select_related("person", "institution", "occupation").order_by("number").first()
+    assert certificate.institution == world.a
+    document = json.loads(certificate.credential)
+    assert document["issuer"]["name"] == centre.name
+    assert document["issuer"]["id"].endswith(f"/issuers/{centre.credit_code}")
+    assert document["credentialSubject"]["source"] == {
+        "id": document["issuer"]["id"].replace(centre.credit_code, world.a.credit_code),
+        "type": ["Profile"],
+        "name": world.a.name,
+    }
+    assert signing.verify(signing.secured(certificate.credential, certificate.proof_created, certificate.proof_value))
+    text = pdf_text(pdf.certificate_pdf(certificate))
+    assert f"发证机关：{centre.name}" in text.replace(" ", "")
+    assert f"评价机构：{world.a.name}" in text.replace(" ", "")
+
+
+def test_skill_level_credential_is_issued_by_the_institution_itself(world, run):
+    import json
+
+    from certification import pdf
+
+    run([ready_session(world, n=1)])
+    certificate = Certificate.objects.get()
+    document = json.loads(certificate.credential)
+    assert document["issuer"]["name"] == world.a.name
+    assert "source" not in document["credentialSubject"]
+    assert "发证机关" not in pdf_text(pdf.certificate_pdf(certificate))
+
+
+def pdf_text(data: bytes) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
