@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
@@ -222,6 +222,7 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
         responses={(200, "text/csv"): OpenApiTypes.BINARY, **ERROR_RESPONSES},
         description="GET /api/certificates/report.xlsx?institution={id} (or report.csv): an institution's "
         "unreported valid certificates for the national upload, with full ID numbers.",
+        parameters=[OpenApiParameter("institution", int, required=True, description="the institution's id")],
     )
     def report(self, request, fmt="xlsx"):
         try:
