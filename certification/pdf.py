@@ -2,6 +2,7 @@
 Generated on demand and cached on disk (never during issuance)."""
 
 import io
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -44,7 +45,27 @@ def verification_url(certificate: Certificate) -> str:
 
 def cache_path(certificate: Certificate) -> Path:
     state = "revoked" if certificate.is_revoked else "valid"
-    return Path(settings.MEDIA_ROOT) / "certificates" / f"{certificate.number}-{state}.pdf"
+    # A reissue prints a new version: its count in the name, so a render that started before
+    # the reissue committed can never be served in its place.
+    reissues = certificate.reissues.count()
+    suffix = f"-r{reissues}" if reissues else ""
+    return Path(settings.MEDIA_ROOT) / "certificates" / f"{certificate.number}-{state}{suffix}.pdf"
+
+
+def replace_cached(certificate: Certificate) -> bytes:
+    """After a reissue: drop the cached versions of the certificate and cache the new one."""
+    for old in (Path(settings.MEDIA_ROOT) / "certificates").glob(f"{certificate.number}-*.pdf"):
+        old.unlink(missing_ok=True)
+    return certificate_pdf(certificate)
+
+
+def issuer_name(certificate: Certificate) -> str:
+    """发证机关 as signed in the credential: the regulator for qualification and special-ability
+    certificates, the institution itself for skill levels (谁评价、谁发证)."""
+    try:
+        return json.loads(certificate.credential)["issuer"]["name"]
+    except (ValueError, KeyError, TypeError):
+        return certificate.institution.name
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
@@ -88,13 +109,25 @@ def render(certificate: Certificate) -> bytes:
         ("证书编号", certificate.number),
         ("发证日期", certificate.issued_on.strftime("%Y年%m月%d日")),
     ]
+    issuer = issuer_name(certificate)
+    if issuer != certificate.institution.name:  # DOMAIN.md: the regulator issues, the institution assessed
+        rows.insert(5, ("发证机关", issuer))
+    reissue = certificate.reissues.order_by("-reissued_on", "-id").first()
+    if reissue is not None:  # DOMAIN.md: the reissue is printed on the certificate
+        rows.append(("补发日期", reissue.reissued_on.strftime("%Y年%m月%d日")))
+    if reissue is not None and not certificate.is_revoked:  # the revocation notice takes this line
+        pdf.setFillColor(HexColor("#9c1c1c"))
+        pdf.setFont(font, 16)
+        pdf.drawCentredString(width / 2, height - 140, f"（补发 {reissue.reissued_on:%Y-%m-%d}）")
+        pdf.setFillColor(black)
     y = height - 175
+    step = 38 if len(rows) <= 7 else 32
     for label, value in rows:
         pdf.setFont(font, 15)
         pdf.drawString(110, y, f"{label}：")
         pdf.setFont(font, 17)
         pdf.drawString(230, y, value)
-        y -= 38
+        y -= step
 
     _draw_qr(pdf, verification_url(certificate), x=width - 250, y=95, size=150)
     pdf.setFont(font, 10)

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from certification.api.issuance_views import BatchViewSet, CertificateViewSet, verify
@@ -32,5 +32,14 @@ urlpatterns = [
     path("verify/", verify, name="api-verify"),
     path("people/<int:pk>/document/", person_document, name="api-person-document"),
     path("people/<int:pk>/activation-code/", person_activation_code, name="api-person-activation-code"),
+    # The national-upload exports, named by their file type (DRF reserves ?format= for renderers).
+    re_path(
+        r"^batches/(?P<pk>\d+)/report\.(?P<fmt>xlsx|csv)$", BatchViewSet.as_view({"get": "report"}), name="batch-report"
+    ),
+    re_path(
+        r"^certificates/report\.(?P<fmt>xlsx|csv)$",
+        CertificateViewSet.as_view({"get": "report"}),
+        name="certificate-report",
+    ),
     path("", include(router.urls)),
 ]

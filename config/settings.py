@@ -313,6 +313,16 @@ ISSUANCE_CHUNK_SIZE = int(os.environ.get("ISSUANCE_CHUNK_SIZE", "1000"))
 # Fault injection for the killed-worker test: a chunk sleeps this long before it commits.
 ISSUANCE_TEST_DELAY_SECONDS = float(os.environ.get("ISSUANCE_TEST_DELAY_SECONDS", "0"))
 
+# --- Reporting (数据上报) ---
+# The columns, in order, of the export for the national upload (技能人才评价证书全国联网查询).
+# DOMAIN.md [I]: we could not confirm the national template's field order, so it is a setting
+# (comma-separated names, each one of certification.services.reporting.REPORT_FIELDS); check it
+# against the current national template before the first upload.
+REPORT_COLUMNS = env_list(
+    "REPORT_COLUMNS",
+    "证书编号,姓名,证件类型,证件号码,职业编码,职业名称,工种,等级,评价类型,发证日期,评价机构,统一社会信用代码",
+)
+
 # --- Public verification ---
 # (requests, seconds): per client address, and per ID number asked about.
 VERIFY_RATE_LIMIT = (int(os.environ.get("VERIFY_RATE_LIMIT", "20")), 60)

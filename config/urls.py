@@ -54,6 +54,10 @@ urlpatterns = [
     path("institution/batches/<int:pk>/", institution.batch_detail, name="web-batch-detail"),
     path("institution/batches/<int:pk>/progress.json", institution.batch_progress, name="web-batch-progress"),
     path("institution/batches/<int:pk>/archive/", institution.batch_archive, name="web-batch-archive"),
+    path(
+        "institution/batches/<int:pk>/mark-reported/", institution.batch_mark_reported, name="web-batch-mark-reported"
+    ),
+    path("institution/batches/<int:pk>/reissue/", institution.batch_reissue, name="web-batch-reissue"),
     path("school/", school.cohort, name="school-cohort"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

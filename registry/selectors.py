@@ -31,6 +31,18 @@ def user_institution_ids(user: User, roles: tuple[str, ...] = tuple(Role.values)
     return set().union(*(held.get(role, set()) for role in roles))
 
 
+def regulator_centre(user: User | None = None) -> Institution | None:
+    """The regulator's centre (Institution.Kind.CENTRE), in whose name qualification and
+    special-ability certificates are issued: the centre `user` serves as regulator, else the
+    first centre registered (load_demo registers one, 上海市职业技能鉴定中心)."""
+    centres = Institution.objects.filter(kind=Institution.Kind.CENTRE).order_by("pk")
+    if user is not None and user.is_authenticated:
+        own = centres.filter(memberships__user=user, memberships__role=Role.REGULATOR).first()
+        if own is not None:
+            return own
+    return centres.first()
+
+
 def institutions_visible_to(user: User) -> QuerySet[Institution]:
     if user_is_regulator(user):
         return Institution.objects.all()

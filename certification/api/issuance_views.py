@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
@@ -16,10 +16,11 @@ from rest_framework.response import Response
 
 from registry.api import ERROR_RESPONSES
 from registry.levels import Level
+from registry.selectors import institutions_visible_to
 
 from .. import pdf, selectors, signing
 from ..models import BatchArchive, BatchFailure, Certificate, IssuanceBatch
-from ..services import archives, certificates, issuance
+from ..services import archives, certificates, issuance, reporting
 from ..throttle import verification_check
 from . import serializers as s
 
@@ -121,6 +122,36 @@ class BatchViewSet(viewsets.ReadOnlyModelViewSet):
         archive = get_object_or_404(BatchArchive, pk=archive_id, batch=self.get_object(), state=BatchArchive.State.DONE)
         return FileResponse(open(archive.path, "rb"), as_attachment=True, filename=f"batch-{pk}.zip")
 
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, **ERROR_RESPONSES},
+        description="GET /api/batches/{id}/report.xlsx or report.csv: the batch's unreported valid "
+        "certificates in the national upload's column order (REPORT_COLUMNS), with full ID numbers. "
+        "The issuing institution's admin (skill-level certificates) or the regulator.",
+    )
+    def report(self, request, pk=None, fmt="xlsx"):
+        rows = reporting.unreported_certificates(actor=request.user, batch=self.get_object())
+        return report_response(rows, fmt, f"batch-{pk}-report")
+
+    @extend_schema(request=None, responses={200: s.MarkedOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"], url_path="mark-reported")
+    def mark_reported(self, request, pk=None):
+        """Record that the batch's unreported certificates were uploaded: who and when (idempotent)."""
+        marked = reporting.certificates_mark_reported(actor=request.user, batch=self.get_object())
+        return Response({"marked": marked})
+
+
+REPORT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
+
+
+def report_response(queryset, fmt: str, filename: str) -> HttpResponse:
+    """The national-upload export. It carries full ID numbers: never cached, never logged."""
+    data = reporting.report_xlsx(queryset) if fmt == "xlsx" else reporting.report_csv(queryset)
+    content_type = REPORT_TYPES[fmt] + ("; charset=utf-8" if fmt == "csv" else "")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
 
 class CertificateFilter(filters.FilterSet):
     institution = filters.NumberFilter(field_name="institution")
@@ -179,6 +210,42 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
         data = _data(s.ReasonIn, request)
         certificates.certificate_revoke(actor=request.user, certificate=self.get_object(), reason=data["reason"])
         return Response(s.CertificateOut(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(request=s.ReissueIn, responses={201: s.ReissueOut, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def reissue(self, request, pk=None):
+        """补发: the same certificate printed again (same number and data), the reissue recorded."""
+        data = _data(s.ReissueIn, request)
+        reissue = certificates.certificate_reissue(
+            actor=request.user,
+            certificate=self.get_object(),
+            reason=data["reason"],
+            reissued_on=data.get("reissued_on"),
+        )
+        return Response(s.ReissueOut(reissue).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, **ERROR_RESPONSES},
+        description="GET /api/certificates/report.xlsx?institution={id} (or report.csv): an institution's "
+        "unreported valid certificates for the national upload, with full ID numbers.",
+        parameters=[OpenApiParameter("institution", int, required=True, description="the institution's id")],
+    )
+    def report(self, request, fmt="xlsx"):
+        try:
+            institution_id = int(request.query_params.get("institution", ""))
+        except ValueError:
+            return Response({"institution": ["请指定机构（institution）。"]}, status=status.HTTP_400_BAD_REQUEST)
+        institution = get_object_or_404(institutions_visible_to(request.user), pk=institution_id)
+        rows = reporting.unreported_certificates(actor=request.user, institution=institution)
+        return report_response(rows, fmt, f"institution-{institution.pk}-report")
+
+    @extend_schema(request=s.MarkReportedIn, responses={200: s.MarkedOut, **ERROR_RESPONSES})
+    @action(detail=False, methods=["post"], url_path="mark-reported")
+    def mark_reported(self, request):
+        """Record that these certificates were uploaded to the national database (idempotent)."""
+        data = _data(s.MarkReportedIn, request)
+        marked = reporting.certificates_mark_reported(actor=request.user, certificate_ids=data["certificates"])
+        return Response({"marked": marked})
 
 
 @extend_schema(

@@ -12,6 +12,7 @@ from ..models import (
     Finding,
     IssuanceBatch,
     Objection,
+    Reissue,
     Result,
     ResultCorrection,
     Session,
@@ -356,6 +357,27 @@ class ArchiveOut(serializers.ModelSerializer):
 
     def get_download(self, obj) -> str | None:
         return f"/api/batches/{obj.batch_id}/archives/{obj.pk}/download/" if obj.state == "done" else None
+
+
+class ReissueIn(serializers.Serializer):
+    reason = serializers.CharField()
+    reissued_on = serializers.DateField(required=False)
+
+
+class ReissueOut(serializers.ModelSerializer):
+    reissued_by = serializers.CharField(source="reissued_by.username")
+
+    class Meta:
+        model = Reissue
+        fields = ["id", "certificate", "reason", "reissued_on", "reissued_by", "created_at"]
+
+
+class MarkReportedIn(serializers.Serializer):
+    certificates = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=100_000)
+
+
+class MarkedOut(serializers.Serializer):
+    marked = serializers.IntegerField()
 
 
 class CertificateOut(serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 from .accounts import ActivationCode
 from .applications import Application
-from .certificates import Certificate, SerialCounter, Series, SigningKey
+from .certificates import Certificate, Reissue, SerialCounter, Series, SigningKey
 from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
 from .publicity import Objection
 from .results import Result, ResultCorrection
@@ -16,6 +16,7 @@ __all__ = [
     "Finding",
     "IssuanceBatch",
     "Objection",
+    "Reissue",
     "Result",
     "ResultCorrection",
     "SerialCounter",

@@ -67,6 +67,9 @@ class Certificate(models.Model):
     )
     revocation_reason = models.TextField(_("撤销理由"), blank=True)
     reported_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
+    reported_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("上报人")
+    )
 
     class Meta:
         ordering = ["-issued_on", "number"]
@@ -76,6 +79,10 @@ class Certificate(models.Model):
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True) | (Q(revoked_by__isnull=False) & ~Q(revocation_reason="")),
                 name="certificate_revocation_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_at__isnull=True) | Q(reported_by__isnull=False),
+                name="certificate_report_recorded",
             ),
         ]
         indexes = [models.Index(fields=["person", "occupation"]), models.Index(fields=["batch"])]
@@ -127,3 +134,23 @@ class SigningKey(models.Model):
                 key.state, key.retired_at = cls.State.ACTIVE, None
                 key.save(update_fields=["state", "retired_at"])
         return key
+
+
+class Reissue(models.Model):
+    """补发: a lost or damaged certificate printed again with the same number and data. A reissue
+    is a record about the one certificate, never a second certificate (DOMAIN.md: reissue)."""
+
+    certificate = models.ForeignKey(Certificate, models.PROTECT, related_name="reissues", verbose_name=_("证书"))
+    reason = models.TextField(_("补发理由"))
+    reissued_on = models.DateField(_("补发日期"))
+    reissued_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("补发人"))
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["certificate", "-created_at", "-id"]
+        verbose_name = _("证书补发")
+        verbose_name_plural = _("证书补发")
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="reissue_reason_given")]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id} {self.reissued_on}"

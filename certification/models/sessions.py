@@ -17,7 +17,10 @@ class Session(models.Model):
         CANCELLED = "cancelled", _("已取消")
 
     institution = models.ForeignKey(Institution, models.PROTECT, related_name="sessions", verbose_name=_("评价机构"))
-    scope = models.ForeignKey(Scope, models.PROTECT, related_name="sessions", verbose_name=_("备案范围"))
+    # Null only for the regulator's centre, which needs no filing (DOMAIN.md: it runs qualification sessions).
+    scope = models.ForeignKey(
+        Scope, models.PROTECT, null=True, blank=True, related_name="sessions", verbose_name=_("备案范围")
+    )
     standard = models.ForeignKey(Standard, models.PROTECT, related_name="+", verbose_name=_("职业标准"))
     evaluation_type = models.CharField(_("评价类型"), max_length=20, choices=EvaluationType.choices)
     occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="sessions", verbose_name=_("职业"))

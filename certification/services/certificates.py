@@ -3,6 +3,7 @@
 import base64
 import datetime
 import gzip
+import json
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,7 +19,7 @@ from registry.models import User
 from registry.selectors import user_is_regulator
 
 from .. import numbering, signing
-from ..models import Certificate
+from ..models import Certificate, Reissue
 from ..selectors import is_admin_of
 
 STATUS_LIST_CACHE_KEY = "certification:status-list:1"
@@ -46,6 +47,40 @@ def certificate_revoke(*, actor: User, certificate: Certificate, reason: str) ->
     certificate.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
     transaction.on_commit(lambda: cache.delete(STATUS_LIST_CACHE_KEY))
     return certificate
+
+
+@transaction.atomic
+def certificate_reissue(
+    *, actor: User, certificate: Certificate, reason: str, reissued_on: datetime.date | None = None
+) -> Reissue:
+    """补发: print a lost or damaged certificate again, same number and data, the reissue recorded
+    (DOMAIN.md: reissue). Never a second certificate: the row and its signed credential stay."""
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if not may_act_as_issuer(actor, certificate):
+        raise Forbidden(_("只有发证机构（职业资格、专项职业能力证书为监管部门）可以补发证书。"))
+    if certificate.is_revoked:
+        raise DomainError({"certificate": _("证书已撤销，不能补发。")})
+    if not (reason or "").strip():
+        raise DomainError({"reason": _("补发证书须写明理由（如遗失、损毁）。")})
+    today = timezone.localdate()
+    reissued_on = reissued_on or today
+    if reissued_on > today or reissued_on < certificate.issued_on:
+        raise DomainError({"reissued_on": _("补发日期应在发证日期与今天之间。")})
+    reissue = Reissue.objects.create(
+        certificate=certificate, reason=reason.strip(), reissued_on=reissued_on, reissued_by=actor
+    )
+    from .. import pdf
+
+    transaction.on_commit(lambda: pdf.replace_cached(certificate))
+    return reissue
+
+
+def may_act_as_issuer(actor: User, certificate: Certificate) -> bool:
+    """谁发证、谁负责: the issuing institution's admin for skill-level certificates; the
+    regulator for qualification and special-ability certificates, which it issues."""
+    if EVALUATION_TYPES[EvaluationType(certificate.evaluation_type)].issued_by_institution:
+        return is_admin_of(actor, certificate.institution_id)
+    return user_is_regulator(actor)
 
 
 def status_list_credential() -> dict:
@@ -146,6 +181,18 @@ def signature_checks(row: dict) -> bool:
     return signing.verify(signing.attach_proof(row["credential"], row["proof"]))
 
 
+def credential_matches(row: dict) -> bool:
+    """The stored credential is about this certificate: its number and its holder's name. A
+    credential validly signed for another certificate, copied onto this row, fails here."""
+    try:
+        document = json.loads(row["credential"])
+        subject = document["credentialSubject"]
+        names = {i.get("identityHash") for i in subject.get("identifier", []) if i.get("identityType") == "name"}
+        return subject["achievement"]["humanCode"] == row["number"] and names == {row["person__name"]}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
 def verification_summary(row: dict | None) -> dict:
     """What verification shows: one shape for a hit, the same bare answer for every miss."""
     if row is None:
@@ -164,5 +211,5 @@ def verification_summary(row: dict | None) -> dict:
         "status": "revoked" if row["revoked_at"] else "valid",
         "revoked_on": timezone.localtime(row["revoked_at"]).date() if row["revoked_at"] else None,
         "revocation_reason": row["revocation_reason"] if row["revoked_at"] else "",
-        "signature_valid": signature_checks(row),
+        "signature_valid": credential_matches(row) and signature_checks(row),
     }

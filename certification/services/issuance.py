@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from registry.errors import DomainError, Forbidden
 from registry.levels import EVALUATION_TYPES, EvaluationType, Level
-from registry.models import User
-from registry.selectors import scope_covering, user_is_regulator
+from registry.models import Institution, User
+from registry.selectors import regulator_centre, scope_covering, user_is_regulator
 
 from .. import numbering, signing
 from ..models import (
@@ -86,6 +86,8 @@ def _session_problems(session: Session, issue_date: datetime.date) -> list[str]:
 
 
 def _scope_problem(session: Session, issue_date: datetime.date) -> str | None:
+    if session.scope_id is None and session.institution.kind == Institution.Kind.CENTRE:
+        return None  # the regulator's centre needs no filing (checked when it planned the session)
     scope = scope_covering(
         institution=session.institution,
         evaluation_type=session.evaluation_type,
@@ -203,16 +205,27 @@ def _insert(rows: list[dict]) -> None:
         Certificate.objects.bulk_create([Certificate(**row) for row in rows])
 
 
+def _profile(base: str, institution) -> dict:
+    return {"id": f"{base}/issuers/{institution.credit_code}", "type": ["Profile"], "name": institution.name}
+
+
 class CredentialTemplate:
     """The parts of a credential that every certificate of one session shares, computed once
-    per chunk; `document` adds what differs per certificate (hot path: no ORM, no gettext)."""
+    per chunk; `document` adds what differs per certificate (hot path: no ORM, no gettext).
 
-    def __init__(self, session: Session, institution, issued_on: datetime.date):
+    Who issues (DOMAIN.md): a skill-level certificate is issued by the assessing institution
+    itself; a qualification or special-ability certificate by the regulator (`issuer`, its
+    centre), and the assessing institution then appears as the Open Badges 3.0
+    AchievementSubject `source`: "the organization that assessed the achievement on behalf of
+    the issuer"."""
+
+    def __init__(self, session: Session, institution, issued_on: datetime.date, issuer=None):
         base = settings.PUBLIC_BASE_URL
         level = f" {Level(session.level).label}" if session.level is not None else ""
         occupation = session.occupation
         self.base = base
-        self.issuer = {"id": f"{base}/issuers/{institution.credit_code}", "type": ["Profile"], "name": institution.name}
+        self.issuer = _profile(base, issuer or institution)
+        self.source = _profile(base, institution) if issuer is not None and issuer.pk != institution.pk else None
         self.valid_from = f"{issued_on.isoformat()}T00:00:00+08:00"
         self.name = str(Series(session.evaluation_type).label)
         self.achievement_id = f"{base}/achievements/{occupation.code}/{session.level or 0}"
@@ -243,6 +256,7 @@ class CredentialTemplate:
                     "name": self.achievement_name,
                     "criteria": self.criteria,
                 },
+                **({"source": self.source} if self.source else {}),
             },
             "credentialStatus": {
                 "id": f"{base}/status/1#{status_index}",
@@ -349,7 +363,10 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
     prefix = numbering.number_prefix(series, institution, year, session.level)
     created = timezone.now().astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     proof_template = signing.ProofTemplate(created)
-    template = CredentialTemplate(session, institution, batch.issue_date)
+    issuer = None
+    if not EVALUATION_TYPES[EvaluationType(session.evaluation_type)].issued_by_institution:
+        issuer = regulator_centre(batch.created_by)  # DOMAIN.md: the regulator issues these
+    template = CredentialTemplate(session, institution, batch.issue_date, issuer=issuer)
     certificates = []
     for offset, (row, certificate_id) in enumerate(zip(rows, ids, strict=True)):
         number = numbering.format_number(prefix, first + offset)

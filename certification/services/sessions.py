@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from assessors.models import Assessor, Relation
 from registry.errors import DomainError, Forbidden
 from registry.levels import EVALUATION_TYPES, EvaluationType, ExamPart, Level
-from registry.models import Institution, Occupation, Specialty, StaffingRule, User
-from registry.selectors import scope_window_gap, user_is_regulator
+from registry.models import Institution, Occupation, Role, Specialty, StaffingRule, User
+from registry.selectors import scope_window_gap, user_institution_ids, user_is_regulator
 from registry.workdays import add_working_days
 
 from ..models import Application, Finding, Result, Session, SessionStaff
@@ -52,8 +52,13 @@ def session_plan(
     rooms: int = 1,
     name: str = "",
 ) -> Session:
-    """Plan a session; refused unless a filed, unsuspended, in-date scope covers it."""
-    _require_admin(actor, institution.id, _("计划评价批次"))
+    """Plan a session; refused unless a filed, unsuspended, in-date scope covers it (the
+    regulator's centre needs no filing: see _centre_may_plan)."""
+    by_centre = institution.kind == Institution.Kind.CENTRE
+    if by_centre:
+        _centre_may_plan(actor, institution, evaluation_type, occupation)
+    else:
+        _require_admin(actor, institution.id, _("计划评价批次"))
     if evaluation_type not in EvaluationType.values:
         raise DomainError({"evaluation_type": _("未知的评价类型。")})
     has_levels = EVALUATION_TYPES[EvaluationType(evaluation_type)].has_levels
@@ -91,23 +96,25 @@ def session_plan(
             {"level": _("工种“%(s)s”未设置%(level)s。") % {"s": specialty.name, "level": Level(level).label}}
         )
     specialty_id = specialty.id if specialty else None
-    # Every day of the session, not only its first and last, lies inside an in-force scope.
-    scope, gap = scope_window_gap(
-        institution=institution,
-        evaluation_type=evaluation_type,
-        occupation=occupation,
-        specialty_id=specialty_id,
-        level=level,
-        starts_on=starts_on,
-        ends_on=ends_on,
-    )
-    if gap is not None or scope is None:
-        raise DomainError(
-            {
-                "scope": _("%(day)s 本机构没有覆盖该职业、等级的有效备案（须已备案、未被暂停且在有效期内）。")
-                % {"day": gap or starts_on}
-            }
+    scope = None
+    if not by_centre:
+        # Every day of the session, not only its first and last, lies inside an in-force scope.
+        scope, gap = scope_window_gap(
+            institution=institution,
+            evaluation_type=evaluation_type,
+            occupation=occupation,
+            specialty_id=specialty_id,
+            level=level,
+            starts_on=starts_on,
+            ends_on=ends_on,
         )
+        if gap is not None or scope is None:
+            raise DomainError(
+                {
+                    "scope": _("%(day)s 本机构没有覆盖该职业、等级的有效备案（须已备案、未被暂停且在有效期内）。")
+                    % {"day": gap or starts_on}
+                }
+            )
     return Session.objects.create(
         institution=institution,
         scope=scope,
@@ -123,6 +130,21 @@ def session_plan(
         name=name,
         created_by=actor,
     )
+
+
+def _centre_may_plan(actor: User, centre: Institution, evaluation_type: str, occupation: Occupation) -> None:
+    """DOMAIN.md: the regulator's own centre also runs qualification sessions. It files no
+    scope (registry: 鉴定中心不需要备案); its limits are the types the regulator issues and, for
+    qualifications, the national qualification catalogue."""
+    if centre.id not in user_institution_ids(actor, (Role.REGULATOR,)):
+        raise Forbidden(_("只有鉴定中心的监管人员可以为鉴定中心计划评价批次。"))
+    info = EVALUATION_TYPES.get(evaluation_type) if evaluation_type in EvaluationType.values else None
+    if info is not None and info.issued_by_institution:
+        raise DomainError({"evaluation_type": _("鉴定中心只组织职业资格评价和专项职业能力考核。")})
+    if evaluation_type == EvaluationType.QUALIFICATION and not occupation.in_qualification_catalogue:
+        raise DomainError(
+            {"occupation": _("%(o)s 未列入国家职业资格目录，不能开展职业资格评价。") % {"o": occupation.name}}
+        )
 
 
 def _candidate_person_ids(session: Session) -> set[int]:

@@ -16,7 +16,7 @@ from registry.selectors import user_is_regulator
 
 from .. import imports, selectors, services
 from ..models import Application, Finding, IssuanceBatch, Session
-from ..services import accounts, archives, issuance
+from ..services import accounts, archives, certificates, issuance, reporting
 from ..services.results import ROLE_PARTS
 from ..services.sessions import required_parts
 
@@ -258,6 +258,9 @@ def _batch(request, pk) -> IssuanceBatch:
 @login_required
 def batch_detail(request, pk):
     batch = _batch(request, pk)
+    unreported = reporting.reportable_for(request.user).filter(
+        batch=batch, reported_at__isnull=True, revoked_at__isnull=True
+    )
     return render(
         request,
         "certification/batch_detail.html",
@@ -266,8 +269,46 @@ def batch_detail(request, pk):
             "progress": selectors.batch_progress(batch),
             "failures": batch.failures.select_related("result__application__person")[:200],
             "archive": batch.archives.first(),
+            "unreported": unreported.count(),
         },
     )
+
+
+@login_required
+@require_POST
+def batch_mark_reported(request, pk):
+    """After the clerk's upload of the export to the national database."""
+    batch = _batch(request, pk)
+    try:
+        marked = reporting.certificates_mark_reported(actor=request.user, batch=batch)
+        messages.success(request, _("已标记 %(n)d 张证书为已上报。") % {"n": marked})
+    except Forbidden as error:
+        messages.error(request, str(error))
+    return redirect("web-batch-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def batch_reissue(request, pk):
+    """补发 one certificate of the batch, found by its number."""
+    batch = _batch(request, pk)
+    number = (request.POST.get("number") or "").strip().upper()
+    certificate = batch.certificates.filter(number=number).first()
+    if certificate is None:
+        messages.error(request, _("本批次没有编号为“%(n)s”的证书。") % {"n": number[:22]})
+        return redirect("web-batch-detail", pk=pk)
+    try:
+        reissue = certificates.certificate_reissue(
+            actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")
+        )
+        messages.success(
+            request, _("证书 %(n)s 已于 %(d)s 补发。") % {"n": certificate.number, "d": reissue.reissued_on}
+        )
+    except Forbidden as error:
+        messages.error(request, str(error))
+    except DomainError as error:
+        _flash(request, error)
+    return redirect("web-batch-detail", pk=pk)
 
 
 @login_required

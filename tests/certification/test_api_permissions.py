@@ -1,6 +1,7 @@
 """The permission matrix: for every endpoint and role, what is allowed and what is refused
 (401/403/404), and that a refused call changes nothing."""
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -8,12 +9,23 @@ import pytest
 from rest_framework.test import APIClient
 
 from certification import services
-from certification.models import Application, Finding, Result, ResultCorrection, Session, SessionStaff
+from certification.models import (
+    Application,
+    BatchArchive,
+    Certificate,
+    Finding,
+    Reissue,
+    Result,
+    ResultCorrection,
+    Session,
+    SessionStaff,
+)
+from certification.services import issuance
 from registry.models import Filing, Person, User
 from registry.services import person_register
 from tests import factories
 
-from .conftest import TODAY, ahead, enrol, worked
+from .conftest import ISSUE_DAY, TODAY, ahead, enrol, worked
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +78,9 @@ def fingerprint():
         ResultCorrection.objects.count(),
         list(Filing.objects.order_by("pk").values_list("pk", "state")),
         Person.objects.count(),
+        list(Certificate.objects.order_by("pk").values_list("pk", "revoked_at", "reported_at")),
+        Reissue.objects.count(),
+        BatchArchive.objects.count(),
     )
 
 
@@ -96,6 +111,17 @@ def open_finding(api):
 
 def submitted(api):
     services.session_submit(actor=api.world.admin_a, session=api.world.session)
+
+
+def issued(api):
+    """world.session issued: the worker's own certificate, in a batch of institution A."""
+    submitted(api)
+    Session.objects.filter(pk=api.world.session.pk).update(publicity_ends_on=ISSUE_DAY - datetime.timedelta(days=1))
+    batch = issuance.batch_create(actor=api.world.admin_a, sessions=[api.world.session], issue_date=ISSUE_DAY)
+    for chunk in batch.chunks.all():
+        issuance.chunk_issue(chunk_id=chunk.pk)
+    api.batch = batch
+    api.certificate = Certificate.objects.get(batch=batch)
 
 
 @dataclass
@@ -202,6 +228,72 @@ CASES = [
         lambda a: (f"/api/findings/{open_finding(a).pk}/clear/", {"clearance": "已整改"}),
         codes({"regulator": 200}),
     ),
+    # Certificates and batches: the issuing institution's admins and the regulator; the holder
+    # sees their own certificate; the institution's assessors and supervisors see neither.
+    *[
+        Case(
+            f"certificate-{what}",
+            "get",
+            lambda a, what=what: (f"/api/certificates/{a.certificate.pk}/{what}", None),
+            codes({"regulator": 200, "admin_a": 200, "worker": 200}, assessor=404, supervisor=404),
+            setup=issued,
+        )
+        for what in ("", "pdf/", "credential/")
+    ],
+    Case(
+        "certificate-revoke",
+        "post",
+        lambda a: (f"/api/certificates/{a.certificate.pk}/revoke/", {"reason": "作弊"}),
+        codes({"regulator": 200, "admin_a": 200}, assessor=404, supervisor=404, worker=403),
+        setup=issued,
+    ),
+    Case(
+        "certificate-reissue",
+        "post",
+        lambda a: (f"/api/certificates/{a.certificate.pk}/reissue/", {"reason": "遗失"}),
+        # A skill-level certificate: its institution reissues it, not the regulator.
+        codes({"admin_a": 201}, assessor=404, supervisor=404, worker=403),
+        setup=issued,
+    ),
+    Case(
+        "certificate-mark-reported",
+        "post",
+        lambda a: ("/api/certificates/mark-reported/", {"certificates": [a.certificate.pk]}),
+        # Nothing is visible to mark for the others: a 400 naming the certificate.
+        codes({"regulator": 200, "admin_a": 200}, admin_b=400, assessor=400, outsider=400, supervisor=400, worker=400),
+        setup=issued,
+    ),
+    Case(
+        "batch-detail",
+        "get",
+        lambda a: (f"/api/batches/{a.batch.pk}/", None),
+        codes({"regulator": 200, "admin_a": 200}, assessor=404, supervisor=404),
+        setup=issued,
+    ),
+    *[
+        Case(
+            f"batch-report-{fmt}",
+            "get",
+            lambda a, fmt=fmt: (f"/api/batches/{a.batch.pk}/report.{fmt}", None),
+            codes({"regulator": 200, "admin_a": 200}, assessor=404, supervisor=404),
+            setup=issued,
+        )
+        for fmt in ("xlsx", "csv")
+    ],
+    Case(
+        "batch-mark-reported",
+        "post",
+        lambda a: (f"/api/batches/{a.batch.pk}/mark-reported/", {}),
+        codes({"regulator": 200, "admin_a": 200}, assessor=404, supervisor=404),
+        setup=issued,
+    ),
+    Case(
+        "batch-archive",
+        "post",
+        lambda a: (f"/api/batches/{a.batch.pk}/archive/", {}),
+        codes({"regulator": 201, "admin_a": 201}, assessor=404, supervisor=404),
+        setup=issued,
+    ),
     Case(
         "filing-transition",
         "post",
@@ -238,6 +330,29 @@ LISTS = {
     "/api/institutions/": {"regulator", "admin_a", "assessor", "outsider", "supervisor"},
     "/api/filings/": {"regulator", "admin_a", "assessor", "outsider", "supervisor"},
 }
+
+
+ISSUED_LISTS = {
+    "/api/certificates/": {"regulator", "admin_a", "worker"},
+    "/api/batches/": {"regulator", "admin_a"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url", list(ISSUED_LISTS))
+def test_certificate_and_batch_lists_show_institution_a_only_to_whom_it_concerns(api, url, role):
+    issued(api)
+    response = api.client(role).get(url)
+    if role == "anonymous":
+        assert response.status_code == 401
+        return
+    assert response.status_code == 200
+    seen = {row["id"] for row in response.json()["results"]}
+    ids_of_a = {api.certificate.pk} if url == "/api/certificates/" else {api.batch.pk}
+    if role in ISSUED_LISTS[url]:
+        assert ids_of_a <= seen
+    else:
+        assert not ids_of_a & seen
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -246,3 +246,155 @@ def test_batch_zip_of_pdfs_with_progress(issued, django_capture_on_commit_callba
         api(world.admin_b).get(f"/api/batches/{certificate.batch_id}/archives/{archive.pk}/download/").status_code
         == 404
     )
+
+
+# --- verification never vouches for a tampered credential ---
+
+
+def _answers(certificate, client):
+    """What people see: the QR page, the form page and the API."""
+    query = {"name": certificate.person.name, "document_number": certificate.person.document_number}
+    qr_page = client.get(f"/v/{certificate.verification_code}").content.decode()
+    form_page = client.post("/verify/", {**query, "number": certificate.number}).content.decode()
+    body = verify({**query, "number": certificate.number}).json()
+    return qr_page, form_page, body
+
+
+def test_verification_does_not_call_a_tampered_credential_validly_signed(issued, client):
+    world, (certificate, _) = issued
+    qr_page, form_page, body = _answers(certificate, client)
+    assert "验证通过" in qr_page and "验证通过" in form_page and body["signature_valid"] is True
+    tampered = certificate.credential.replace("五级/初级工", "一级/高级技师")
+    assert tampered != certificate.credential
+    Certificate.objects.filter(pk=certificate.pk).update(credential=tampered)
+    qr_page, form_page, body = _answers(certificate, client)
+    for page in (qr_page, form_page):
+        assert "验证通过" not in page and "验证失败" in page
+    assert body["found"] and body["signature_valid"] is False
+
+
+def test_verification_does_not_accept_another_certificates_signed_credential(issued, client):
+    # Validly signed, but for the other certificate: the answer must not vouch for this one.
+    world, (certificate, other) = issued
+    Certificate.objects.filter(pk=certificate.pk).update(
+        credential=other.credential, proof_created=other.proof_created, proof_value=other.proof_value
+    )
+    qr_page, form_page, body = _answers(certificate, client)
+    for page in (qr_page, form_page):
+        assert "验证通过" not in page and "验证失败" in page
+    assert body["signature_valid"] is False
+
+
+# --- reissue (补发) ---
+
+
+def test_reissue_records_reason_date_and_who_and_never_a_second_certificate(issued):
+    from certification.models import Reissue
+
+    world, (certificate, _) = issued
+    before = list(Certificate.objects.order_by("pk").values_list("pk", "number", "credential", "proof_value"))
+    reissue = certificates.certificate_reissue(actor=world.admin_a, certificate=certificate, reason="证书遗失")
+    from django.utils import timezone
+
+    assert (reissue.certificate, reissue.reason, reissue.reissued_by, reissue.reissued_on) == (
+        certificate,
+        "证书遗失",
+        world.admin_a,
+        timezone.localdate(),
+    )
+    assert list(Certificate.objects.order_by("pk").values_list("pk", "number", "credential", "proof_value")) == before
+    assert Reissue.objects.count() == 1
+
+
+def test_reissue_needs_a_reason(issued):
+    from certification.models import Reissue
+
+    world, (certificate, _) = issued
+    with pytest.raises(DomainError) as caught:
+        certificates.certificate_reissue(actor=world.admin_a, certificate=certificate, reason="  ")
+    assert "reason" in caught.value.message_dict
+    assert not Reissue.objects.exists()
+
+
+def test_reissue_only_by_the_issuer(issued):
+    # Skill-level certificates: the issuing institution's admin; not another institution, an
+    # assessor, or the regulator (it reissues only what it issued).
+    from certification.models import Reissue
+
+    world, (certificate, _) = issued
+    for actor in (world.admin_b, world.assessors_a[0].user, world.regulator):
+        with pytest.raises(Forbidden):
+            certificates.certificate_reissue(actor=actor, certificate=certificate, reason="遗失")
+    assert not Reissue.objects.exists()
+
+
+def test_regulator_reissues_regulator_issued_certificates(issued):
+    from certification.models import Reissue
+
+    world, (certificate, _) = issued
+    Certificate.objects.filter(pk=certificate.pk).update(evaluation_type="qualification")
+    certificate.refresh_from_db()
+    with pytest.raises(Forbidden):
+        certificates.certificate_reissue(actor=world.admin_a, certificate=certificate, reason="遗失")
+    certificates.certificate_reissue(actor=world.regulator, certificate=certificate, reason="损毁")
+    assert Reissue.objects.get().reissued_by == world.regulator
+
+
+def test_a_revoked_certificate_is_never_reissued(issued):
+    from certification.models import Reissue
+
+    world, (certificate, _) = issued
+    certificates.certificate_revoke(actor=world.admin_a, certificate=certificate, reason="作弊")
+    with pytest.raises(DomainError) as caught:
+        certificates.certificate_reissue(actor=world.admin_a, certificate=certificate, reason="遗失")
+    assert "撤销" in str(caught.value)
+    assert not Reissue.objects.exists()
+
+
+def test_reissued_pdf_says_reissue_with_the_date_and_replaces_the_cached_one(
+    issued, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    world, (certificate, _) = issued
+    first = pdf.certificate_pdf(certificate)
+    old_path = pdf.cache_path(certificate)
+    assert "补发" not in pdf_text(first)
+    day = certificate.issued_on + datetime.timedelta(days=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        certificates.certificate_reissue(actor=world.admin_a, certificate=certificate, reason="损毁", reissued_on=day)
+    assert not old_path.exists()  # replaced, not left beside the new one
+    assert pdf.cache_path(certificate).exists()
+    text = pdf_text(pdf.certificate_pdf(certificate))
+    assert "补发" in text and day.strftime("%Y年%m月%d日") in text and f"{day:%Y-%m-%d}" in text
+    assert certificate.number in text  # the same number and data
+    assert Certificate.objects.count() == 2
+
+
+def test_reissue_api_needs_the_reason_field_and_records_it(issued):
+    from certification.models import Reissue
+
+    world, (certificate, _) = issued
+    url = f"/api/certificates/{certificate.pk}/reissue/"
+    response = api(world.admin_a).post(url, {}, format="json")
+    assert response.status_code == 400 and "reason" in response.json()
+    response = api(world.admin_a).post(url, {"reason": " "}, format="json")
+    assert response.status_code == 400 and "reason" in response.json()
+    assert not Reissue.objects.exists()
+    assert api(world.admin_b).post(url, {"reason": "遗失"}, format="json").status_code == 404
+    response = api(world.admin_a).post(url, {"reason": "遗失"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["reason"] == "遗失" and response.json()["reissued_by"] == world.admin_a.username
+    assert Certificate.objects.count() == 2 and Reissue.objects.count() == 1
+
+
+def test_reissue_date_is_not_in_the_future_nor_before_issue(issued):
+    import datetime
+
+    from django.utils import timezone
+
+    world, (certificate, _) = issued
+    for day in (timezone.localdate() + datetime.timedelta(days=1), certificate.issued_on - datetime.timedelta(days=1)):
+        with pytest.raises(DomainError) as caught:
+            certificates.certificate_reissue(actor=world.admin_a, certificate=certificate, reason="x", reissued_on=day)
+        assert "reissued_on" in caught.value.message_dict

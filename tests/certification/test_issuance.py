@@ -13,7 +13,7 @@ from registry.levels import Level
 from registry.models import Filing
 from tests import factories
 
-from .conftest import ISSUE_DAY, TODAY, ready_session
+from .conftest import ISSUE_DAY, TODAY, ahead, held_on, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -242,13 +242,25 @@ def test_person_record_gains_the_certificate_and_eligibility_counts_it(world, ru
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_batches_never_duplicate_numbers(postgres, world):
+def test_concurrent_batches_never_duplicate_numbers(postgres, world, monkeypatch, settings):
     """Two batches of the same site, year and level issued at the same time in two threads:
-    numbers are unique and the serials gapless (PostgreSQL row locks)."""
+    numbers are unique and the serials gapless (PostgreSQL row lock on the counter).
+
+    Concurrent for real: dispatch is stubbed so no chunk runs before the threads start, the
+    counter row exists beforehand (a missing row would serialise the inserts on its unique key
+    instead of the lock), each thread has its own connection, and a barrier starts them together.
+    The delay keeps each chunk's transaction open after it has read and advanced the counter,
+    so without SELECT … FOR UPDATE the other thread reads the same serial (this test was seen
+    to fail with the lock removed)."""
+    monkeypatch.setattr(issuance, "dispatch", lambda batch_id: None)
+    settings.ISSUANCE_TEST_DELAY_SECONDS = 0.3
     first = ready_session(world, n=15)
     second = ready_session(world, n=15, session=world.plan(name="并发"))
+    SerialCounter.objects.create(series="skill_level", institution=world.a, year=ISSUE_DAY.year, level=Level.GRADE_5)
     batches = [issuance.batch_create(actor=world.admin_a, sessions=[s], issue_date=ISSUE_DAY) for s in (first, second)]
+    assert not Certificate.objects.exists()
     chunk_ids = [c.pk for b in batches for c in b.chunks.all()]
+    assert len(chunk_ids) == 2
     errors = []
     barrier = threading.Barrier(len(chunk_ids))
 
@@ -271,6 +283,7 @@ def test_concurrent_batches_never_duplicate_numbers(postgres, world):
     assert len(numbers) == len(set(numbers)) == 30
     assert sorted(int(n[-6:]) for n in numbers) == list(range(1, 31))
     assert Certificate.objects.values("result").distinct().count() == 30
+    assert SerialCounter.objects.get().next_serial == 31
 
 
 def test_canonical_form_equals_rfc8785(world, run):
@@ -293,3 +306,114 @@ def test_issue_date_never_before_the_sessions_end(world, run):
     assert not IssuanceBatch.objects.exists() and not Certificate.objects.exists()
     session.refresh_from_db()
     assert (session.state, session.batch_id) == (Session.State.SUBMITTED, None)
+
+
+# --- who issues what (DOMAIN.md: the three evaluation types) ---
+
+
+def plan_regulator_issued(world, evaluation_type):
+    """A session at institution A of a type the regulator issues, with A filed for it."""
+    from registry.levels import EvaluationType
+
+    qualification = evaluation_type == EvaluationType.QUALIFICATION
+    # The catalogue file states no qualification flag (no source confirms one): the regulator sets it.
+    world.electrician.in_qualification_catalogue = True
+    world.electrician.save(update_fields=["in_qualification_catalogue"])
+    world.a.filings.get().scopes.create(
+        evaluation_type=evaluation_type, occupation=world.electrician, levels=[1, 2, 3, 4, 5] if qualification else []
+    )
+    session = services.session_plan(
+        actor=world.admin_a,
+        institution=world.a,
+        evaluation_type=evaluation_type,
+        occupation=world.electrician,
+        level=Level.GRADE_5 if qualification else None,
+        starts_on=ahead(),
+        ends_on=ahead(),
+        site="x",
+    )
+    return held_on(session)
+
+
+def ready_regulator_issued(world, evaluation_type):
+    from certification.models import Result
+
+    session = plan_regulator_issued(world, evaluation_type)
+    if evaluation_type == "qualification":
+        return ready_session(world, n=2, session=session)
+    from .conftest import enrol
+
+    world.staff(session)
+    for i in range(2):
+        application = enrol(world, session=session, name=f"专项{i}")
+        services.result_record(actor=world.assessors_a[0].user, application=application, special_passed=True)
+    assert Result.objects.filter(application__session=session, outcome="passed").count() == 2
+    services.session_submit(actor=world.admin_a, session=session)
+    Session.objects.filter(pk=session.pk).update(publicity_ends_on=ISSUE_DAY - datetime.timedelta(days=1))
+    session.refresh_from_db()
+    return session
+
+
+@pytest.mark.parametrize("evaluation_type", ["qualification", "special_ability"])
+def test_institution_admin_cannot_create_a_batch_the_regulator_issues(world, run, evaluation_type):
+    from rest_framework.test import APIClient
+
+    session = ready_regulator_issued(world, evaluation_type)
+    with pytest.raises(Forbidden):
+        run([session])
+    client = APIClient()
+    client.force_authenticate(world.admin_a)
+    response = client.post("/api/batches/", {"sessions": [session.pk], "issue_date": str(ISSUE_DAY)}, format="json")
+    assert response.status_code == 403
+    session.refresh_from_db()
+    assert (session.batch_id, session.state) == (None, Session.State.SUBMITTED)
+    assert not IssuanceBatch.objects.exists() and not Certificate.objects.exists()
+
+
+@pytest.mark.parametrize("evaluation_type", ["qualification", "special_ability"])
+def test_regulator_issued_credential_names_the_regulator_as_issuer_and_the_institution_as_assessor(
+    world, run, evaluation_type
+):
+    import json
+
+    from certification import pdf
+    from certification.models import Certificate as Cert
+    from registry.models import Institution
+
+    centre = Institution.objects.get(kind=Institution.Kind.CENTRE)
+    run([ready_regulator_issued(world, evaluation_type)], actor=world.regulator)
+    certificate = Cert.objects.select_related("person", "institution", "occupation").order_by("number").first()
+    assert certificate.institution == world.a
+    document = json.loads(certificate.credential)
+    assert document["issuer"]["name"] == centre.name
+    assert document["issuer"]["id"].endswith(f"/issuers/{centre.credit_code}")
+    assert document["credentialSubject"]["source"] == {
+        "id": document["issuer"]["id"].replace(centre.credit_code, world.a.credit_code),
+        "type": ["Profile"],
+        "name": world.a.name,
+    }
+    assert signing.verify(signing.secured(certificate.credential, certificate.proof_created, certificate.proof_value))
+    text = pdf_text(pdf.certificate_pdf(certificate))
+    assert f"发证机关：{centre.name}" in text.replace(" ", "")
+    assert f"评价机构：{world.a.name}" in text.replace(" ", "")
+
+
+def test_skill_level_credential_is_issued_by_the_institution_itself(world, run):
+    import json
+
+    from certification import pdf
+
+    run([ready_session(world, n=1)])
+    certificate = Certificate.objects.get()
+    document = json.loads(certificate.credential)
+    assert document["issuer"]["name"] == world.a.name
+    assert "source" not in document["credentialSubject"]
+    assert "发证机关" not in pdf_text(pdf.certificate_pdf(certificate))
+
+
+def pdf_text(data: bytes) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()

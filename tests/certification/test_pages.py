@@ -242,3 +242,38 @@ def test_pages_switch_to_english(client):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     body = client.get(reverse("verify")).content.decode()
     assert "Verify a certificate" in body
+
+
+def test_batch_page_reissues_a_certificate_by_number(issued, client):
+    from certification.models import Reissue
+
+    world, session, (certificate, _other) = issued
+    login(client, world.admin_a)
+    url = reverse("web-batch-reissue", args=[session.batch_id])
+    body = client.post(url, {"number": certificate.number, "reason": ""}, follow=True).content.decode()
+    assert "理由" in body and not Reissue.objects.exists()
+    body = client.post(url, {"number": "S" + "0" * 21, "reason": "遗失"}, follow=True).content.decode()
+    assert "没有编号" in body and not Reissue.objects.exists()
+    body = client.post(url, {"number": certificate.number.lower(), "reason": "遗失"}, follow=True).content.decode()
+    assert "已于" in body and Reissue.objects.get().certificate == certificate
+    assert Certificate.objects.count() == 2
+    login(client, world.admin_b)
+    assert client.post(url, {"number": certificate.number, "reason": "遗失"}).status_code == 404
+    assert Reissue.objects.count() == 1
+
+
+def test_batch_page_links_the_report_and_marks_it_reported(issued, client):
+    world, session, (certificate, other) = issued
+    login(client, world.admin_a)
+    page = client.get(reverse("web-batch-detail", args=[session.batch_id])).content.decode()
+    assert '<strong id="unreported-count">2</strong>' in page
+    assert (
+        f"/api/batches/{session.batch_id}/report.xlsx" in page and f"/api/batches/{session.batch_id}/report.csv" in page
+    )
+    no_full_id(page, certificate.person.document_number, other.person.document_number)
+    report = client.get(f"/api/batches/{session.batch_id}/report.csv")
+    assert report.status_code == 200 and certificate.person.document_number in report.content.decode("utf-8-sig")
+    client.post(reverse("web-batch-mark-reported", args=[session.batch_id]))
+    assert set(Certificate.objects.values_list("reported_by", flat=True)) == {world.admin_a.pk}
+    page = client.get(reverse("web-batch-detail", args=[session.batch_id])).content.decode()
+    assert '<strong id="unreported-count">0</strong>' in page and "report.xlsx" not in page

@@ -408,3 +408,69 @@ def test_publicity_in_a_year_without_a_holiday_calendar_is_refused(world):
     assert "请先录入 2026 年的节假日安排" in " ".join(caught.value.messages)
     world.session.refresh_from_db()
     assert (world.session.state, world.session.submitted_at) == (Session.State.PLANNED, None)
+
+
+# --- the regulator's centre runs qualification sessions (DOMAIN.md) ---
+
+
+def plan_at_centre(world, actor=None, evaluation_type="qualification", level=Level.GRADE_3, occupation=None):
+    centre = world.regulator.memberships.get().institution
+    # The catalogue file states no qualification flag (no source confirms one): the regulator sets it.
+    world.electrician.in_qualification_catalogue = True
+    world.electrician.save(update_fields=["in_qualification_catalogue"])
+    return services.session_plan(
+        actor=actor or world.regulator,
+        institution=centre,
+        evaluation_type=evaluation_type,
+        occupation=occupation or world.electrician,
+        level=level,
+        starts_on=ahead(),
+        ends_on=ahead(),
+        site="鉴定中心考点",
+    )
+
+
+def test_the_centre_plans_a_qualification_session_without_a_filing(world):
+    from registry.models import Filing
+
+    session = plan_at_centre(world)
+    assert (session.institution.kind, session.evaluation_type, session.scope) == ("centre", "qualification", None)
+    assert not Filing.objects.filter(institution=session.institution).exists()
+    special = plan_at_centre(world, evaluation_type="special_ability", level=None)
+    assert special.scope is None
+
+
+def test_the_centre_plans_no_skill_level_session_and_only_catalogue_qualifications(world):
+    from registry.errors import DomainError
+
+    before = Session.objects.count()
+    with pytest.raises(DomainError) as caught:
+        plan_at_centre(world, evaluation_type="skill_level")
+    assert "evaluation_type" in caught.value.message_dict
+    not_listed = factories.StandardFactory(levels=[1, 2, 3, 4, 5]).occupation
+    with pytest.raises(DomainError) as caught:
+        plan_at_centre(world, occupation=not_listed)
+    assert "职业资格目录" in str(caught.value)
+    assert Session.objects.count() == before
+
+
+def test_only_the_centres_regulators_plan_its_sessions(world):
+    from registry.errors import Forbidden
+
+    before = Session.objects.count()
+    for actor in (world.admin_a, world.external_supervisor.user, factories.regulator()):
+        with pytest.raises(Forbidden):
+            plan_at_centre(world, actor=actor)
+    assert Session.objects.count() == before
+
+
+def test_a_centre_session_needs_no_filing_at_issuance(world):
+    from certification.services.issuance import _scope_problem
+
+    session = plan_at_centre(world)
+    centre = session.institution
+    assert _scope_problem(session, TODAY) is None
+    # An institution's session still needs its filing in force.
+    Filing.objects.filter(institution=world.a).update(state="suspended")
+    assert _scope_problem(world.session, TODAY) is not None
+    assert centre.filings.count() == 0
