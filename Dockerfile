@@ -10,5 +10,8 @@ COPY . .
 RUN DJANGO_DEBUG=0 python manage.py collectstatic --noinput \
  && useradd --system --uid 1000 registry && chown -R registry /app
 USER registry
+# The image runs as production: it refuses to start without real keys (config/settings.py), even
+# when it is started without docker-compose.
+ENV DJANGO_ENV=production
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]

@@ -43,13 +43,19 @@ def verification_url(certificate: Certificate) -> str:
     return f"{settings.PUBLIC_BASE_URL}/v/{certificate.verification_code}"
 
 
+# Bump when what a certificate's PDF shows changes.
+LAYOUT = "v2"
+
+
 def cache_path(certificate: Certificate) -> Path:
     state = "revoked" if certificate.is_revoked else "valid"
     # A reissue prints a new version: its count in the name, so a render that started before
     # the reissue committed can never be served in its place.
     reissues = certificate.reissues.count()
     suffix = f"-r{reissues}" if reissues else ""
-    return Path(settings.MEDIA_ROOT) / "certificates" / f"{certificate.number}-{state}{suffix}.pdf"
+    # LAYOUT names what the page shows: a PDF cached by an earlier layout (the old mask of the ID
+    # number, no 发证机关) is never served after an upgrade.
+    return Path(settings.MEDIA_ROOT) / "certificates" / f"{certificate.number}-{state}{suffix}-{LAYOUT}.pdf"
 
 
 def replace_cached(certificate: Certificate) -> bytes:

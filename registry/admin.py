@@ -258,7 +258,6 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["document_masked", "sex"]
     fields = ["document_type", "document_masked", "name", "sex", "user"]
-    raw_id_fields = ["user"]
     inlines = [
         EducationInline,
         WorkExperienceInline,
@@ -278,7 +277,14 @@ class PersonAdmin(admin.ModelAdmin):
         return ["document_type", "document_number", "name"] if obj is None else self.fields
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["document_type", *self.readonly_fields]
+        if obj is None:
+            return []
+        # The account is bound only by the holder's own activation (one-time code); the name is
+        # printed on issued certificates, so it no longer changes here once there are any.
+        fixed = ["document_type", *self.readonly_fields, "user"]
+        if obj.certificates.exists():
+            fixed.append("name")
+        return fixed
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -504,9 +504,9 @@ class Person(models.Model):
 
 
 class SensitiveRead(models.Model):
-    """One display of a full document number to someone other than its holder (the regulator):
-    who, when, whose and why. Written by `registry.services.person_document_reveal`, the one
-    function that decrypts a number for display."""
+    """One display of a full document number to someone other than its holder: who, when, whose
+    and why. Written by `registry.services.person_document_reveal` (the regulator looking up one
+    person) and by the national-upload export (certification.services.reporting.report_export)."""
 
     user = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("查看人"))
     person = models.ForeignKey(Person, models.PROTECT, related_name="sensitive_reads", verbose_name=_("人员"))

@@ -173,7 +173,7 @@ def test_person_admin_shows_no_birth_date_and_no_full_number(demo, admin_client)
 
 
 def test_admin_refuses_a_name_with_invisible_characters(demo, admin_client):
-    person = Person.objects.first()
+    person = Person.objects.filter(certificates__isnull=True).first()
     url = _url(Person, "change", person.pk)
     form = {
         "name": "张\u200b三",
@@ -186,3 +186,29 @@ def test_admin_refuses_a_name_with_invisible_characters(demo, admin_client):
     assert response.status_code == 200 and "不可见" in response.content.decode()
     person.refresh_from_db()
     assert "\u200b" not in person.name
+
+
+def test_the_admin_binds_no_account_and_renames_no_certificate_holder(demo, admin_client):
+    """An account is bound only by the holder's activation (one-time code), and a certificate
+    holder's name is printed on issued certificates: neither changes in the admin."""
+    holder = Person.objects.filter(certificates__isnull=False).distinct().first()
+    stranger = User.objects.create_user("stranger", password="x-long-pass-123")
+    form = {"name": "改名", "user": str(stranger.pk), "_save": "1"}
+    for prefix in ("educations", "work_experiences", "prior_certificates", "trainings", "awards", "appointments"):
+        form.update(_formset(prefix))
+    before = (holder.name, holder.user_id)
+    admin_client.post(_url(Person, "change", holder.pk), form)
+    holder.refresh_from_db()
+    assert (holder.name, holder.user_id) == before
+    other = Person.objects.filter(certificates__isnull=True, user__isnull=True).first()
+    admin_client.post(_url(Person, "change", other.pk), {**form, "name": other.name})
+    other.refresh_from_db()
+    assert other.user_id is None
+
+
+def test_the_demo_regulator_keeps_the_holiday_calendar_in_the_admin(demo, client):
+    from registry.models import CalendarYear
+
+    client.force_login(User.objects.get(username="regulator"))
+    assert client.get(_url(CalendarYear, "changelist")).status_code == 200
+    assert client.get(_url(CalendarYear, "add")).status_code == 200

@@ -145,3 +145,13 @@ def test_the_app_takes_the_last_hop_only(rf, settings):
     assert client_ip(request) == "203.0.113.7"
     settings.TRUST_X_FORWARDED_FOR = False
     assert client_ip(request) == "172.18.0.5"
+
+
+def test_the_image_runs_as_production_so_it_refuses_development_keys():
+    """Started without docker-compose (docker run, Kubernetes), the image must still refuse the
+    public development keys: DJANGO_ENV=production is set in the image itself, after the build
+    step that needs no keys."""
+    lines = [line.split() for line in (ROOT / "Dockerfile").read_text().splitlines() if line.strip()]
+    env_lines = [i for i, words in enumerate(lines) if words[0] == "ENV" and "DJANGO_ENV=production" in words]
+    cmd = next(i for i, words in enumerate(lines) if words[0] == "CMD")
+    assert env_lines and env_lines[-1] < cmd

@@ -49,6 +49,9 @@ def certificate_revoke(*, actor: User, certificate: Certificate, reason: str) ->
     return certificate
 
 
+REISSUE_REASON_MAX = 300
+
+
 @transaction.atomic
 def certificate_reissue(
     *, actor: User, certificate: Certificate, reason: str, reissued_on: datetime.date | None = None
@@ -62,6 +65,8 @@ def certificate_reissue(
         raise DomainError({"certificate": _("证书已撤销，不能补发。")})
     if not (reason or "").strip():
         raise DomainError({"reason": _("补发证书须写明理由（如遗失、损毁）。")})
+    if len(reason.strip()) > REISSUE_REASON_MAX:
+        raise DomainError({"reason": _("补发理由最多 %(n)d 字。") % {"n": REISSUE_REASON_MAX}})
     today = timezone.localdate()
     reissued_on = reissued_on or today
     if reissued_on > today or reissued_on < certificate.issued_on:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from registry.errors import DomainError, Forbidden
+from registry.identity import normalize_certificate_number
 from registry.selectors import user_is_regulator
 
 from .. import imports, selectors, services
@@ -292,7 +293,7 @@ def batch_mark_reported(request, pk):
 def batch_reissue(request, pk):
     """补发 one certificate of the batch, found by its number."""
     batch = _batch(request, pk)
-    number = (request.POST.get("number") or "").strip().upper()
+    number = normalize_certificate_number(request.POST.get("number"))
     certificate = batch.certificates.filter(number=number).first()
     if certificate is None:
         messages.error(request, _("本批次没有编号为“%(n)s”的证书。") % {"n": number[:22]})

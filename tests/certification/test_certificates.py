@@ -313,6 +313,9 @@ def test_reissue_needs_a_reason(issued):
     with pytest.raises(DomainError) as caught:
         certificates.certificate_reissue(actor=world.admin_a, certificate=certificate, reason="  ")
     assert "reason" in caught.value.message_dict
+    with pytest.raises(DomainError) as caught:
+        certificates.certificate_reissue(actor=world.admin_a, certificate=certificate, reason="遗" * 301)
+    assert "300" in caught.value.message_dict["reason"][0]
     assert not Reissue.objects.exists()
 
 

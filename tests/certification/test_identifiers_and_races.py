@@ -246,3 +246,15 @@ def test_two_registrations_of_the_same_new_person_at_once_give_one_person(db, po
     assert errors == [None, None]
     assert results[0] == results[1]
     assert Person.objects.filter(document_hash=identity.document_hash("resident_id", number)).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_certificate_list_finds_a_number_typed_spaced_lower_case_or_full_width(world, certificate):
+    client = APIClient()
+    client.force_authenticate(world.admin_a)
+    number = certificate.number
+    for typed in (number, number.lower(), _spaced(number), number.translate(FULL_WIDTH)):
+        response = client.get("/api/certificates/", {"number": typed})
+        assert response.status_code == 200
+        assert [row["number"] for row in response.json()["results"]] == [number], typed
+    assert client.get("/api/certificates/", {"number": number[:-1] + "X"}).json()["results"] == []

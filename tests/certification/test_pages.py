@@ -256,10 +256,15 @@ def test_batch_page_reissues_a_certificate_by_number(issued, client):
     assert "没有编号" in body and not Reissue.objects.exists()
     body = client.post(url, {"number": certificate.number.lower(), "reason": "遗失"}, follow=True).content.decode()
     assert "已于" in body and Reissue.objects.get().certificate == certificate
+    # Typed full-width and grouped by spaces, as people copy it from a printed certificate.
+    full_width = certificate.number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+    spaced = " ".join([full_width[:1], full_width[1:7], full_width[7:13], full_width[13:]])
+    body = client.post(url, {"number": spaced, "reason": "损毁"}, follow=True).content.decode()
+    assert "已于" in body and Reissue.objects.filter(certificate=certificate).count() == 2
     assert Certificate.objects.count() == 2
     login(client, world.admin_b)
     assert client.post(url, {"number": certificate.number, "reason": "遗失"}).status_code == 404
-    assert Reissue.objects.count() == 1
+    assert Reissue.objects.count() == 2
 
 
 def test_batch_page_links_the_report_and_marks_it_reported(issued, client):

@@ -190,3 +190,34 @@ def test_qualification_certificates_are_reported_by_the_regulator_not_the_instit
     assert certs[0].number not in {row[0] for row in rows}
     rows = csv_rows(client(world.regulator).get(f"/api/batches/{batch.pk}/report.csv").content)
     assert certs[0].number in {row[0] for row in rows}
+
+
+def test_every_export_of_full_id_numbers_is_recorded_as_a_sensitive_read(issued):
+    from registry.models import SensitiveRead
+
+    world, batch, certs = issued
+    for user in (world.admin_a, world.regulator):
+        response = client(user).get(f"/api/batches/{batch.pk}/report.csv")
+        assert response.status_code == 200
+        reads = SensitiveRead.objects.filter(user=user)
+        assert {r.person_id for r in reads} == {c.person_id for c in certs}
+        assert {r.path for r in reads} == {f"/api/batches/{batch.pk}/report.csv"}
+    # A refused export records nothing.
+    before = SensitiveRead.objects.count()
+    assert client(world.admin_b).get(f"/api/batches/{batch.pk}/report.csv").status_code in (403, 404)
+    assert SensitiveRead.objects.count() == before
+
+
+def test_a_batch_still_issuing_cannot_be_marked_reported(issued):
+    from certification.models import IssuanceBatch
+
+    world, batch, certs = issued
+    IssuanceBatch.objects.filter(pk=batch.pk).update(state=IssuanceBatch.State.RUNNING)
+    batch.refresh_from_db()
+    with pytest.raises(DomainError) as caught:
+        reporting.certificates_mark_reported(actor=world.admin_a, batch=batch)
+    assert "batch" in caught.value.message_dict
+    assert not Certificate.objects.filter(reported_at__isnull=False).exists()
+    response = client(world.admin_a).post(f"/api/batches/{batch.pk}/mark-reported/")
+    assert response.status_code == 400
+    assert not Certificate.objects.filter(reported_at__isnull=False).exists()

@@ -74,6 +74,7 @@ class Command(BaseCommand):
                 },
             )
         regulator = self._user("regulator", "监管", institutions["centre"], Role.REGULATOR)
+        self._calendar_keeper(regulator)
         for key, rows in SCOPES.items():
             institution = institutions[key]
             role = Role.SCHOOL_ADMIN if institution.kind == Institution.Kind.SCHOOL else Role.INSTITUTION_ADMIN
@@ -143,6 +144,18 @@ class Command(BaseCommand):
                 f"{Institution.objects.count()} institutions, "
                 f"{Person.objects.count()} people. Sign in as admin / regulator / baosteel_admin / college_admin / "
                 f"worker with password {DEMO_PASSWORD}"
+            )
+        )
+
+    def _calendar_keeper(self, user: User) -> None:
+        """The regulator keeps the holiday calendar (each new year's 节假日安排) in the admin."""
+        from django.contrib.auth.models import Permission
+
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        user.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="registry", content_type__model__in=["calendaryear", "calendarday"]
             )
         )
 
