@@ -334,5 +334,7 @@ VERIFY_RATE_LIMIT_PER_NUMBER = (int(os.environ.get("VERIFY_RATE_LIMIT_PER_NUMBER
 ACTIVATION_RATE_LIMIT_PER_PERSON = (int(os.environ.get("ACTIVATION_RATE_LIMIT_PER_PERSON", "5")), 3600)
 # One-time activation codes handed to the holder: days until a code expires.
 ACTIVATION_CODE_DAYS = int(os.environ.get("ACTIVATION_CODE_DAYS", "60"))
+# Failed activations for one person, from all clients together, after which their unused codes are void.
+ACTIVATION_CODE_MAX_FAILURES = int(os.environ.get("ACTIVATION_CODE_MAX_FAILURES", "10"))
 OBJECTION_RATE_LIMIT = (int(os.environ.get("OBJECTION_RATE_LIMIT", "5")), 3600)  # objections per client an hour
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", PRODUCTION)

@@ -13,6 +13,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -114,3 +115,30 @@ def worker_activate(*, name: str, document_number: str, activation_code: str, us
     code.used_at = timezone.now()
     code.save(update_fields=["used_at"])
     return user
+
+
+def activation_failed_for_person(*, document_number: str) -> bool:
+    """Count one failed activation against the person with this ID number, from whatever client:
+    after ACTIVATION_CODE_MAX_FAILURES failures the person's unused codes are voided, so guessing a
+    code from many addresses ends there (the holder asks the institution for a new one). Nobody is
+    locked out: a new code works at once. Returns True when codes were voided."""
+    from ..throttle import id_digest
+
+    try:
+        number = identity.validate_document_number(identity.DocumentType.RESIDENT_ID, document_number)
+    except ValidationError:
+        return False
+    key = f"activation:failures:{id_digest(number)}"
+    cache.add(key, 0, settings.ACTIVATION_CODE_DAYS * 86400)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        return False
+    if failures < settings.ACTIVATION_CODE_MAX_FAILURES:
+        return False
+    cache.delete(key)
+    document_hash = identity.document_hash(identity.DocumentType.RESIDENT_ID, number)
+    voided = ActivationCode.objects.filter(
+        person__document_hash=document_hash, used_at__isnull=True, voided_at__isnull=True
+    ).update(voided_at=timezone.now())
+    return voided > 0

@@ -13,7 +13,7 @@ from registry.errors import DomainError
 
 from ..pdf import verification_url
 from ..selectors import person_certificates
-from ..services.accounts import NO_MATCH, worker_activate
+from ..services.accounts import NO_MATCH, activation_failed_for_person, worker_activate
 from ..throttle import activation_check, activation_failed, verification_check
 
 
@@ -51,6 +51,7 @@ def activate(request):
         except DomainError as error:
             if NO_MATCH in error.messages:
                 activation_failed(request, id_number)
+                activation_failed_for_person(document_number=id_number)
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:

@@ -300,6 +300,31 @@ def test_activation_failures_are_limited_per_person_and_client(issued, client, s
     assert ok.status_code == 302
 
 
+def test_guessing_a_code_from_many_clients_voids_the_code_after_a_few_failures(issued, client, settings):
+    """Per-client limits alone would let a botnet guess a code; failures counted per person across
+    all clients void the person's unused codes (nobody is locked out: a new code works at once)."""
+    settings.ACTIVATION_CODE_MAX_FAILURES = 4
+    world, (certificate, _other) = issued
+    person = certificate.person
+    code = activation_code_issue(actor=world.admin_a, person=person)
+    form = {"name": person.name, "document_number": person.document_number, "password": "Long-enough-pass-9"}
+    for i in range(4):
+        response = client.post(
+            reverse("activate"),
+            {**form, "activation_code": f"WRONG-CODE{i}", "username": "guess"},
+            REMOTE_ADDR=f"10.6.0.{i + 1}",
+        )
+        assert response.status_code == 200
+    # The right code, from a fresh address, no longer opens the account.
+    refused = activate(client, form, activation_code=code, username="me", ip="10.6.1.1")
+    assert refused.status_code == 200
+    person.refresh_from_db()
+    assert person.user_id is None
+    # A new code from the institution works at once.
+    fresh = activation_code_issue(actor=world.admin_a, person=person)
+    assert activate(client, form, activation_code=fresh, username="me", ip="10.6.1.1").status_code == 302
+
+
 # --- 3. no echoes, no caching ---
 
 
