@@ -5,16 +5,20 @@ from django.contrib import admin
 from django.db.models import Sum
 
 from .models import (
+    ActivationCode,
     Application,
     BatchChunk,
     BatchFailure,
     Certificate,
     Finding,
     IssuanceBatch,
+    Objection,
+    Reissue,
     Result,
     ResultCorrection,
     Session,
     SessionStaff,
+    SigningKey,
 )
 
 
@@ -72,7 +76,7 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
 class CorrectionInline(ReadOnlyInline):
     model = ResultCorrection
-    fields = ["field", "old_value", "new_value", "reason", "corrected_by", "corrected_at"]
+    fields = ["field", "old_value", "new_value", "reason", "corrected_by", "corrected_at", "state", "decided_by"]
     readonly_fields = fields
 
 
@@ -148,3 +152,36 @@ class CertificateAdmin(ReadOnlyAdmin):
     search_fields = ["number", "person__name"]
     list_select_related = ["person", "occupation", "institution"]
     exclude = ["credential", "proof_value", "verification_code"]
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyAdmin):
+    """Objections to publicised results; answered and resolved on the site (the services)."""
+
+    list_display = ["result", "state", "filed_at", "answered_at", "resolved_at"]
+    list_filter = ["state"]
+    list_select_related = ["result__application__person"]
+    exclude = ["contact"]  # the objector's contact is for the institution's answer only
+
+
+@admin.register(Reissue)
+class ReissueAdmin(ReadOnlyAdmin):
+    list_display = ["certificate", "reissued_on", "reissued_by", "reason"]
+    list_select_related = ["certificate", "reissued_by"]
+    search_fields = ["certificate__number"]
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(ReadOnlyAdmin):
+    """Every key the registry has signed with (public parts only); rotation is SIGNING_KEY."""
+
+    list_display = ["method_id", "state", "created_at", "retired_at"]
+
+
+@admin.register(ActivationCode)
+class ActivationCodeAdmin(ReadOnlyAdmin):
+    """Who was handed a code, by whom, and whether it was used; the code itself is never kept."""
+
+    list_display = ["person", "issued_by", "issued_at", "expires_at", "used_at", "voided_at"]
+    list_select_related = ["person", "issued_by"]
+    exclude = ["code_hash"]

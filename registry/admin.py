@@ -21,6 +21,7 @@ from .models import (
     Person,
     PriorCertificate,
     Scope,
+    SensitiveRead,
     Specialty,
     StaffingRule,
     Standard,
@@ -311,3 +312,22 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
     list_display = ["year", "source", "loaded_at"]
     inlines = [CalendarDayInline]
+
+
+@admin.register(SensitiveRead)
+class SensitiveReadAdmin(admin.ModelAdmin):
+    """The log of every display of a full ID number to someone other than its holder: read only."""
+
+    list_display = ["at", "user", "person", "purpose", "path"]
+    list_filter = ["purpose"]
+    list_select_related = ["user", "person"]
+    search_fields = ["user__username", "person__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
