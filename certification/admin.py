@@ -4,6 +4,8 @@
 from django.contrib import admin
 from django.db.models import Sum
 
+from registry.admin import ReadOnlyAdmin
+
 from .models import (
     ActivationCode,
     Application,
@@ -43,17 +45,6 @@ class FindingInline(ReadOnlyInline):
     model = Finding
     fields = ["supervisor", "text", "opened_at", "cleared_at", "cleared_by", "clearance"]
     readonly_fields = fields
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Session)

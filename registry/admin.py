@@ -314,14 +314,8 @@ class CalendarYearAdmin(admin.ModelAdmin):
     inlines = [CalendarDayInline]
 
 
-@admin.register(SensitiveRead)
-class SensitiveReadAdmin(admin.ModelAdmin):
-    """The log of every display of a full ID number to someone other than its holder: read only."""
-
-    list_display = ["at", "user", "person", "purpose", "path"]
-    list_filter = ["purpose"]
-    list_select_related = ["user", "person"]
-    search_fields = ["user__username", "person__name"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that only a service writes: shown, never added, changed or deleted here."""
 
     def has_add_permission(self, request):
         return False
@@ -331,3 +325,13 @@ class SensitiveReadAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SensitiveRead)
+class SensitiveReadAdmin(ReadOnlyAdmin):
+    """The log of every display of a full ID number to someone other than its holder."""
+
+    list_display = ["at", "user", "person", "purpose", "path"]
+    list_filter = ["purpose"]
+    list_select_related = ["user", "person"]
+    search_fields = ["user__username", "person__name"]

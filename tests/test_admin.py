@@ -104,7 +104,9 @@ def test_a_filing_state_is_not_a_field_of_the_admin_form(demo, admin_client):
     assert filing.state == Filing.State.FILED and filing.transitions.filter(to_state="revoked").count() == 0
 
 
-@pytest.mark.parametrize("model_name", ["session", "application", "result", "certificate", "issuancebatch", "signingkey"])
+@pytest.mark.parametrize(
+    "model_name", ["session", "application", "result", "certificate", "issuancebatch", "signingkey"]
+)
 def test_the_process_records_cannot_be_added_changed_or_deleted_in_the_admin(demo, admin_client, model_name):
     from django.apps import apps
 
