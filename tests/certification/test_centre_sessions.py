@@ -185,6 +185,15 @@ def test_the_centre_runs_its_own_session_from_planning_to_certificates(
     session = plan_centre_session(world, centre, evaluation_type=evaluation_type, level=level)
     applications = [enrol_at(world, session, f"中心考生{i}") for i in range(3)]
     assert {a.state for a in applications} == {Application.State.ENROLLED}
+    if level is not None:  # eligibility: the occupation's standard, as for skill-level sessions
+        assert {a.condition.code for a in applications} == {"5-1"}
+        number = factories.resident_id()
+        person_register(document_type="resident_id", document_number=number, name="无工作经历")
+        with pytest.raises(DomainError):
+            services.application_enrol(
+                actor=world.regulator, session=session, name="无工作经历", document_number=number, on=TODAY
+            )
+        assert session.applications.count() == 3
     staff_centre_session(world, session, staff)
     session = held_on(session)  # the session took place on TODAY
     for application in applications:
@@ -326,3 +335,22 @@ def test_the_centres_session_shows_the_admin_actions_to_its_regulator(world, cen
     other = client.get(f"/institution/sessions/{world.session.pk}/").content.decode()
     assert f"/institution/sessions/{world.session.pk}/roster/" not in other
     assert f"/institution/sessions/{world.session.pk}/submit/" not in other
+
+
+def test_the_centres_regulator_imports_a_roster_into_its_session_on_the_page(world, centre, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .test_imports import HEADERS, csv_file, eligible
+
+    session = plan_centre_session(world, centre)
+    client.force_login(world.regulator)
+    upload = SimpleUploadedFile("名单.csv", csv_file(HEADERS, eligible(2, prefix="中心考生")))
+    response = client.post(f"/institution/sessions/{session.pk}/roster/", {"file": upload}, follow=True)
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
+    assert session.applications.filter(state=Application.State.ENROLLED).count() == 2
+    # The same upload into institution A's session is refused and writes nothing.
+    upload = SimpleUploadedFile("名单.csv", csv_file(HEADERS, eligible(2, prefix="甲考生")))
+    response = client.post(f"/institution/sessions/{world.session.pk}/roster/", {"file": upload}, follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert not world.session.applications.exists()
