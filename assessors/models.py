@@ -42,11 +42,11 @@ class Assessor(models.Model):
         return f"{self.person.name}（{self.get_kind_display()}，{self.institution}）"
 
     def clean(self) -> None:
+        # DOMAIN.md: external supervisors are the regulator's, so they belong to its centre; the
+        # centre also runs its own qualification sessions, so it accredits every other kind too.
         is_centre = self.institution.kind == Institution.Kind.CENTRE
         if self.kind == self.Kind.EXTERNAL_SUPERVISOR and not is_centre:
             raise ValidationError({"institution": _("外督由监管部门聘任，须属于鉴定中心。")})
-        if self.kind != self.Kind.EXTERNAL_SUPERVISOR and is_centre:
-            raise ValidationError({"kind": _("鉴定中心只聘任外部质量督导员。")})
         if self.valid_until < self.valid_from:
             raise ValidationError({"valid_until": _("聘期止早于聘期起。")})
 

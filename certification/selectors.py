@@ -10,7 +10,7 @@ Who sees what (DOMAIN.md, "Who uses it"):
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from assessors.models import Assessor
-from registry.models import Person, User
+from registry.models import Institution, Person, Role, User
 from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regulator
 
 from .models import (
@@ -84,7 +84,16 @@ def staff_role(user: User, session: Session) -> set[str]:
 
 
 def is_admin_of(user: User, institution_id: int) -> bool:
-    return institution_id in user_institution_ids(user, ADMIN_ROLES)
+    """Whether `user` administers the institution: its admins, and for the regulator's own
+    centre its regulator members (DOMAIN.md: the centre runs its own qualification sessions,
+    so they enrol, staff, submit and issue them). A regulator is never thereby the admin of
+    any other institution: what it may do there is its own rule in each service."""
+    if institution_id in user_institution_ids(user, ADMIN_ROLES):
+        return True
+    return (
+        institution_id in user_institution_ids(user, (Role.REGULATOR,))
+        and Institution.objects.filter(pk=institution_id, kind=Institution.Kind.CENTRE).exists()
+    )
 
 
 def session_is_held(session: Session) -> bool:

@@ -90,3 +90,13 @@ def test_health_and_home(client):
 @pytest.mark.parametrize("model", ["session", "application", "result", "finding", "issuancebatch", "certificate"])
 def test_certification_admin_pages_render(demo, admin_client, model):
     assert admin_client.get(reverse(f"admin:certification_{model}_changelist")).status_code == 200
+
+
+def test_demo_centre_has_a_site_code_to_number_its_own_certificates(demo):
+    centre = Institution.objects.get(kind=Institution.Kind.CENTRE)
+    assert centre.site_code and len(centre.site_code) == 6
+    # A database loaded before the centre had a code gets it on the next load, once.
+    Institution.objects.filter(pk=centre.pk).update(site_code=None)
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    centre.refresh_from_db()
+    assert centre.site_code == "000900"

@@ -80,7 +80,13 @@ def _session_problems(session: Session, issue_date: datetime.date) -> list[str]:
     scope_problem = _scope_problem(session, issue_date)
     if scope_problem:
         problems.append(f"{label}：{scope_problem}")
-    if not session.institution.site_code:
+    if not session.institution.site_code and session.institution.kind == Institution.Kind.CENTRE:
+        # The centre's own Z/T numbers carry its site code too (certification/numbering.py).
+        problems.append(
+            _("%(s)s：鉴定中心“%(c)s”尚未分配站点序列码，无法编号；请在管理后台的机构页填写 6 位站点序列码。")
+            % {"s": label, "c": session.institution.name}
+        )
+    elif not session.institution.site_code:
         problems.append(_("%(s)s：机构尚未分配站点序列码，无法编号。") % {"s": label})
     return problems
 
@@ -365,7 +371,9 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
     proof_template = signing.ProofTemplate(created)
     issuer = None
     if not EVALUATION_TYPES[EvaluationType(session.evaluation_type)].issued_by_institution:
-        issuer = regulator_centre(batch.created_by)  # DOMAIN.md: the regulator issues these
+        # DOMAIN.md: the regulator issues these; in the centre's own sessions, the centre itself.
+        is_centre = institution.kind == Institution.Kind.CENTRE
+        issuer = institution if is_centre else regulator_centre(batch.created_by)
     template = CredentialTemplate(session, institution, batch.issue_date, issuer=issuer)
     certificates = []
     for offset, (row, certificate_id) in enumerate(zip(rows, ids, strict=True)):

@@ -19,7 +19,8 @@ DEMO_PASSWORD = "demo-pass-2026"
 
 INSTITUTIONS = [
     # key, kind, name, credit body, district, site code, files_as
-    ("centre", "centre", "上海市职业技能鉴定中心", "12310000425011111", "310104", None, ""),
+    # The centre numbers its own qualification (Z) and special-ability (T) certificates: it needs a site code.
+    ("centre", "centre", "上海市职业技能鉴定中心", "12310000425011111", "310104", "000900", ""),
     ("baosteel", "employer", "宝山精工机械制造有限公司", "91310113MA1G00001", "310113", "000101", ""),
     ("saic", "employer", "浦东汽车服务集团有限公司", "91310115MA1G00002", "310115", "000102", ""),
     ("skills", "social", "上海申技职业技能评价中心", "52310104MA1G00003", "310104", "000123", ""),
@@ -73,6 +74,9 @@ class Command(BaseCommand):
                     "school_files_as": files_as,
                 },
             )
+            if site and not institutions[key].site_code:  # a database loaded before the centre had one
+                Institution.objects.filter(pk=institutions[key].pk).update(site_code=site)
+                institutions[key].site_code = site
         regulator = self._user("regulator", "监管", institutions["centre"], Role.REGULATOR)
         self._calendar_keeper(regulator)
         for key, rows in SCOPES.items():
