@@ -585,8 +585,6 @@ EN = {
     "更正已批准生效，该考生结果将重新公示。": "Correction approved; this candidate's result will be published again.",
     "更正申请已驳回。": "Correction request rejected.",
     # registry and the rest
-    "简体中文": "Simplified Chinese",
-    "English": "English",
     "变更状态为": "Change state to",
     "管理后台登记": "Entered in the admin",
     "技能等级认证登记系统 管理后台": "Skill-level certification registry administration",
