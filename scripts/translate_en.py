@@ -490,12 +490,12 @@ EN = {
     "指派批次人员": "assign session staff",
     "只能指派本机构的考评、监考和督导人员。": "Only this institution's assessors, invigilators and supervisors can be assigned.",
     "批次已提交，不能再调整人员。": "The session has been submitted: its staff can no longer be changed.",
-    "%(name)s 是%(kind)s，不能担任%(role)s。": "%(name)s is a %(kind)s and cannot act as %(role)s.",
+    "%(name)s 是%(kind)s，不能担任%(role)s。": "%(name)s (%(kind)s) cannot act as %(role)s.",
     "%(name)s 不在聘期内或已停聘。": "%(name)s is not within the appointment period or is no longer appointed.",
     "%(name)s 已是本批次的%(role)s。": "%(name)s is already %(role)s in this session.",
     "%(name)s 须回避：本批次考生中有本人或其申报的关系人。": "%(name)s has a conflict of interest: the candidates include them or a person they declared a relationship with.",
-    "%(part)s需%(role)s至少 %(need)d 人（%(n)d 名考生、%(rooms)d 个考场），现有 %(have)d 人": "%(part)s needs at least %(need)d %(role)s (%(n)d candidates, %(rooms)d rooms); %(have)d assigned",
-    "%(part)s的%(role)s人数须为奇数，现有 %(have)d 人": "%(part)s needs an odd number of %(role)s; %(have)d assigned",
+    "%(part)s需%(role)s至少 %(need)d 人（%(n)d 名考生、%(rooms)d 个考场），现有 %(have)d 人": "%(part)s: at least %(need)d needed as %(role)s (%(n)d candidates, %(rooms)d rooms); %(have)d assigned",
+    "%(part)s的%(role)s人数须为奇数，现有 %(have)d 人": "%(part)s: the number of %(role)s must be odd; %(have)d assigned",
     "提交发证": "submit for issuance",
     "批次状态为“%(s)s”，不能提交。": "The session is “%(s)s” and cannot be submitted.",
     "提交日期不能晚于今天（%(d)s）。": "The submission date cannot be after today (%(d)s).",
@@ -792,6 +792,8 @@ EN = {
     "上海市技能人才评价：评价机构组织考核、院校为毕业学年学生申报认定、证书批量核发，劳动者和社会公众在线查验。": "Skills assessment in Shanghai: institutions run assessments, schools apply for their final-year students, certificates are issued in batches, and workers and the public verify them online.",
     "登录已暂时锁定": "Sign-in temporarily locked",
     "忘记密码请联系本机构管理员；持证劳动者可联系发证机构。": "If you forgot your password, contact your institution's administrator; certificate holders can contact the issuing institution.",
+    # strings on branches not merged yet (h2/centre); unused entries are harmless
+    "%(s)s：鉴定中心“%(c)s”尚未分配站点序列码，无法编号；请在管理后台的机构页填写 6 位站点序列码。": "%(s)s: the assessment centre “%(c)s” has no site serial code yet, so certificates cannot be numbered: enter its 6-digit site serial code on the institution's page in the admin.",
     # plural entries: (singular, plural)
     "文件有 %(n)s 处错误，整个文件未导入，数据没有任何改变。": (
         "The file has %(n)s error, so nothing in it was imported and no data changed.",
