@@ -28,6 +28,19 @@ def celery_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language (Chinese). A request in English leaves English
+    active in the thread afterwards (LocaleMiddleware activates, nothing deactivates), and
+    messages built outside a request would then come out in English for the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
