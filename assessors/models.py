@@ -42,7 +42,7 @@ class Assessor(models.Model):
         return f"{self.person.name}（{self.get_kind_display()}，{self.institution}）"
 
     def clean(self) -> None:
-        # DOMAIN.md: external supervisors are the regulator's, so they belong to its centre; the
+        # docs/domain.md: external supervisors are the regulator's, so they belong to its centre; the
         # centre also runs its own qualification sessions, so it accredits every other kind too.
         is_centre = self.institution.kind == Institution.Kind.CENTRE
         if self.kind == self.Kind.EXTERNAL_SUPERVISOR and not is_centre:

@@ -1,6 +1,6 @@
 """Eligibility (申报条件): which condition of the standard a person meets for a level.
 
-DOMAIN.md: any one condition of the level suffices; each condition row is a conjunction of
+docs/domain.md: any one condition of the level suffices; each condition row is a conjunction of
 requirements (certification years, work years, education, apprenticeship, age), stored as data
 on the standard.
 

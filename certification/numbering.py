@@ -1,4 +1,4 @@
-"""Certificate numbers (DOMAIN.md, "Certificates").
+"""Certificate numbers (docs/domain.md, "Certificates").
 
 Skill-level certificates: the 22-character national format
   kind letter (Y employer / S social organisation) + 4-digit national institution code ("0000" when

@@ -116,10 +116,10 @@ def render(certificate: Certificate) -> bytes:
         ("发证日期", certificate.issued_on.strftime("%Y年%m月%d日")),
     ]
     issuer = issuer_name(certificate)
-    if issuer != certificate.institution.name:  # DOMAIN.md: the regulator issues, the institution assessed
+    if issuer != certificate.institution.name:  # docs/domain.md: the regulator issues, the institution assessed
         rows.insert(5, ("发证机关", issuer))
     reissue = certificate.reissues.order_by("-reissued_on", "-id").first()
-    if reissue is not None:  # DOMAIN.md: the reissue is printed on the certificate
+    if reissue is not None:  # docs/domain.md: the reissue is printed on the certificate
         rows.append(("补发日期", reissue.reissued_on.strftime("%Y年%m月%d日")))
     if reissue is not None and not certificate.is_revoked:  # the revocation notice takes this line
         pdf.setFillColor(HexColor("#9c1c1c"))

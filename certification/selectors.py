@@ -1,6 +1,6 @@
 """Reads of the certification process, scoped to the caller so no view can forget the filter.
 
-Who sees what (DOMAIN.md, "Who uses it"):
+Who sees what (docs/domain.md, "Who uses it"):
 - the regulator: everything;
 - institution and school admins: their institutions' sessions and everything in them;
 - assessors and supervisors: the sessions they are assigned to;
@@ -85,7 +85,7 @@ def staff_role(user: User, session: Session) -> set[str]:
 
 def is_admin_of(user: User, institution_id: int) -> bool:
     """Whether `user` administers the institution: its admins, and for the regulator's own
-    centre its regulator members (DOMAIN.md: the centre runs its own qualification sessions,
+    centre its regulator members (docs/domain.md: the centre runs its own qualification sessions,
     so they enrol, staff, submit and issue them). A regulator is never thereby the admin of
     any other institution: what it may do there is its own rule in each service."""
     if institution_id in user_institution_ids(user, ADMIN_ROLES):

@@ -1,4 +1,4 @@
-"""Rate limits for public verification and worker activation (DOMAIN.md: resist enumeration),
+"""Rate limits for public verification and worker activation (docs/domain.md: resist enumeration),
 counted in the cache (Redis in production), shared by the API and the pages.
 
 Three limits guard a query by name + ID number + certificate number:

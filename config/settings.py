@@ -220,7 +220,7 @@ ID_HASH_KEY = secret("ID_HASH_KEY")
 # publishes them as retired at /.well-known/registry-key.json, and their certificates still verify.
 SIGNING_KEY = secret("SIGNING_KEY")
 
-# --- Domain settings that the sources could not confirm (DOMAIN.md [I]): kept here. ---
+# --- Domain settings that the sources could not confirm (docs/domain.md [I]): kept here. ---
 PROVINCE_CODE = os.environ.get("PROVINCE_CODE", "31")
 PUBLICITY_WORKING_DAYS = int(os.environ.get("PUBLICITY_WORKING_DAYS", "5"))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
@@ -317,7 +317,7 @@ ISSUANCE_TEST_DELAY_SECONDS = float(os.environ.get("ISSUANCE_TEST_DELAY_SECONDS"
 
 # --- Reporting (数据上报) ---
 # The columns, in order, of the export for the national upload (技能人才评价证书全国联网查询).
-# DOMAIN.md [I]: we could not confirm the national template's field order, so it is a setting
+# docs/domain.md [I]: we could not confirm the national template's field order, so it is a setting
 # (comma-separated names, each one of certification.services.reporting.REPORT_FIELDS); check it
 # against the current national template before the first upload.
 REPORT_COLUMNS = env_list(

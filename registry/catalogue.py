@@ -113,7 +113,7 @@ def catalogue_load(data: dict) -> CatalogueReport:
                 )
                 report.conditions += 1
             parts = [ExamPart.THEORY, ExamPart.PRACTICAL]
-            if LEVELS[Level(level)].review_part:  # DOMAIN.md: 综合评审 only for 二级 and 一级
+            if LEVELS[Level(level)].review_part:  # docs/domain.md: 综合评审 only for 二级 and 一级
                 parts.append(ExamPart.REVIEW)
             for part in parts:
                 ExamRequirement.objects.get_or_create(standard=standard, level=level, part=part)

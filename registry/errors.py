@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 
 class DomainError(ValidationError):
-    """A refused state change: bad input or a rule of DOMAIN.md. Nothing was changed."""
+    """A refused state change: bad input or a rule of docs/domain.md. Nothing was changed."""
 
 
 class Forbidden(PermissionDenied):

@@ -275,7 +275,7 @@ def document_hash(document_type: str, number: str) -> str:
 # date to guess (about 2,000 candidates, each confirmed by one verification). Hiding the birth date
 # and the sequence code (the check character follows from them) leaves, for births 1926–2010,
 # 31,046 dates x 1,000 sequences ≈ 3.1 x 10^7 candidates (≥ 1.5 x 10^7 with the sex known):
-# DOMAIN.md asks for at least 10^6. tests/test_identity.py counts them.
+# docs/domain.md asks for at least 10^6. tests/test_identity.py counts them.
 PUBLIC_AREA_DIGITS = 6
 
 

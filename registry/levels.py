@@ -1,6 +1,6 @@
 """The level ladder (新八级工) and the evaluation types: the one source of truth.
 
-DOMAIN.md, "The level ladder" and "The three evaluation types". Levels are stored by their
+docs/domain.md, "The level ladder" and "The three evaluation types". Levels are stored by their
 order on the ladder (0 = 学徒工 … 7 = 首席技师) so that "higher" is a plain comparison;
 the national level digit printed in certificate numbers (5 = 五级 … 1 = 一级) is derived.
 """
@@ -85,4 +85,4 @@ class ExamPart(models.TextChoices):
     REVIEW = "review", _("综合评审")
 
 
-PASS_MARK = 60  # DOMAIN.md: each required part ≥ 60 of 100
+PASS_MARK = 60  # docs/domain.md: each required part ≥ 60 of 100

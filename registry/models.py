@@ -133,7 +133,7 @@ class Standard(models.Model):
 
 class EligibilityCondition(models.Model):
     """One 申报条件 of a level: every requirement set on the row must hold (a conjunction);
-    a level is open to a candidate who meets any one of its rows (DOMAIN.md: any one suffices)."""
+    a level is open to a candidate who meets any one of its rows (docs/domain.md: any one suffices)."""
 
     class Education(models.TextChoices):
         SECONDARY_VOCATIONAL = "secondary_vocational", _("技工学校/中职")
@@ -171,7 +171,7 @@ class EligibilityCondition(models.Model):
 
 
 class ExamRequirement(models.Model):
-    """A part a level's assessment requires, with its pass mark (DOMAIN.md: each part ≥ 60)."""
+    """A part a level's assessment requires, with its pass mark (docs/domain.md: each part ≥ 60)."""
 
     standard = models.ForeignKey(Standard, models.CASCADE, related_name="exam_parts", verbose_name=_("职业标准"))
     level = models.PositiveSmallIntegerField(_("等级"), choices=Level.choices)
@@ -192,7 +192,7 @@ class ExamRequirement(models.Model):
 
 
 class StaffingRule(models.Model):
-    """Staffing ratio of an exam part (DOMAIN.md: theory 1:15, ≥ 2 per room; practical 1:5, odd, ≥ 3)."""
+    """Staffing ratio of an exam part (docs/domain.md: theory 1:15, ≥ 2 per room; practical 1:5, odd, ≥ 3)."""
 
     class Role(models.TextChoices):
         INVIGILATOR = "invigilator", _("监考人员")
@@ -412,7 +412,7 @@ class Scope(models.Model):
 
 
 class FilingTransition(models.Model):
-    """Who moved a filing from one state to another, when and why (DOMAIN.md: every transition)."""
+    """Who moved a filing from one state to another, when and why (docs/domain.md: every transition)."""
 
     filing = models.ForeignKey(Filing, models.CASCADE, related_name="transitions", verbose_name=_("备案"))
     from_state = models.CharField(_("原状态"), max_length=20, choices=Filing.State.choices, blank=True)
@@ -466,7 +466,7 @@ class Membership(models.Model):
 
 class Person(models.Model):
     """A person keyed by (document type, document number). The number is stored encrypted,
-    with a keyed hash for exact look-up and a masked copy for display (DOMAIN.md, PIPL)."""
+    with a keyed hash for exact look-up and a masked copy for display (docs/domain.md, PIPL)."""
 
     class Sex(models.TextChoices):
         MALE = "M", _("男")
@@ -688,7 +688,7 @@ class Appointment(models.Model):
 class CalendarYear(models.Model):
     """A year whose holiday arrangement (放假安排, with its 调休 make-up working days) has been
     entered. Working days are counted only inside covered years: a date in another year is
-    refused, never guessed (DOMAIN.md: the State Council publishes each year's in the autumn before)."""
+    refused, never guessed (docs/domain.md: the State Council publishes each year's in the autumn before)."""
 
     year = models.PositiveSmallIntegerField(_("年份"), unique=True, validators=[MinValueValidator(2000)])
     source = models.CharField(_("来源"), max_length=200, help_text=_("如 国务院办公厅关于2027年部分节假日安排的通知"))

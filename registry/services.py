@@ -190,7 +190,7 @@ def filing_apply(
 
 S = Filing.State
 REGULATOR, INSTITUTION = "regulator", "institution"
-# DOMAIN.md: applied → accepted → filed ⇄ suspended → revoked; or withdrawn. Who may decide each.
+# docs/domain.md: applied → accepted → filed ⇄ suspended → revoked; or withdrawn. Who may decide each.
 FILING_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.APPLIED, S.ACCEPTED): frozenset({REGULATOR}),
     (S.ACCEPTED, S.FILED): frozenset({REGULATOR}),

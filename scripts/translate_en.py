@@ -799,6 +799,8 @@ EN = {
         "The file has %(n)s error, so nothing in it was imported and no data changed.",
         "The file has %(n)s errors, so nothing in it was imported and no data changed.",
     ),
+    "补发理由最多 %(n)d 字。": "A reissue reason may have at most %(n)d characters.",
+    "发证批次尚未完成，请待完成后下载上报文件并上传，再标记为已上报。": "The issuance batch is not finished yet: once it is, download the report file, upload it, then mark it as reported.",
 }
 
 

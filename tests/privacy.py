@@ -1,5 +1,5 @@
 """How many resident ID numbers fit the public form shown beside a name: the attacker's count
-(DOMAIN.md: whatever the public sees leaves at least 10^6 candidates)."""
+(docs/domain.md: whatever the public sees leaves at least 10^6 candidates)."""
 
 import datetime
 import itertools

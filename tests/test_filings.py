@@ -109,7 +109,7 @@ def test_another_institutions_admin_cannot_apply(occupation):
 
 ALL_PAIRS = list(itertools.permutations(S.values, 2))
 
-# DOMAIN.md, written down here independently of registry/services.py: applied → accepted →
+# docs/domain.md, written down here independently of registry/services.py: applied → accepted →
 # filed ⇄ suspended → revoked; or withdrawn. Only the regulator accepts, files, suspends,
 # reinstates and revokes; the institution (or the regulator) may withdraw a filing that is
 # applied, accepted or filed, but not a suspended one (withdrawal would dodge the sanction),

@@ -1,4 +1,4 @@
-"""Applications (申报): a person's entry to a session, by one of the pathways of DOMAIN.md."""
+"""Applications (申报): a person's entry to a session, by one of the pathways of docs/domain.md."""
 
 from django.core.validators import RegexValidator
 from django.db import models

@@ -13,7 +13,7 @@ from .results import Result
 
 
 class Series(models.TextChoices):
-    """Each evaluation type numbers in its own series (DOMAIN.md: certificates)."""
+    """Each evaluation type numbers in its own series (docs/domain.md: certificates)."""
 
     SKILL_LEVEL = "skill_level", _("职业技能等级证书")
     QUALIFICATION = "qualification", _("职业资格证书")
@@ -138,7 +138,7 @@ class SigningKey(models.Model):
 
 class Reissue(models.Model):
     """补发: a lost or damaged certificate printed again with the same number and data. A reissue
-    is a record about the one certificate, never a second certificate (DOMAIN.md: reissue)."""
+    is a record about the one certificate, never a second certificate (docs/domain.md: reissue)."""
 
     certificate = models.ForeignKey(Certificate, models.PROTECT, related_name="reissues", verbose_name=_("证书"))
     reason = models.TextField(_("补发理由"))

@@ -65,7 +65,7 @@ class Result(models.Model):
 
 
 class ResultCorrection(models.Model):
-    """A change to a locked result: who, why, and the old and new values (DOMAIN.md archives).
+    """A change to a locked result: who, why, and the old and new values (docs/domain.md archives).
 
     One that turns a fail into a pass is a request: it waits (PENDING) for a second person, the
     regulator, and takes effect only on approval. Any other correction is APPLIED at once."""

@@ -17,7 +17,7 @@ class Session(models.Model):
         CANCELLED = "cancelled", _("已取消")
 
     institution = models.ForeignKey(Institution, models.PROTECT, related_name="sessions", verbose_name=_("评价机构"))
-    # Null only for the regulator's centre, which needs no filing (DOMAIN.md: it runs qualification sessions).
+    # Null only for the regulator's centre, which needs no filing (docs/domain.md: it runs qualification sessions).
     scope = models.ForeignKey(
         Scope, models.PROTECT, null=True, blank=True, related_name="sessions", verbose_name=_("备案范围")
     )

@@ -55,7 +55,7 @@ def _check_pathway(session: Session, pathway: str, reason: str, evidence: str, n
     if pathway == P.DIRECT and _employer_kind(session.institution) != Institution.Kind.EMPLOYER:
         raise DomainError({"pathway": _("直接认定只能由用人单位评价机构为本单位职工开展。")})
     if pathway == P.DIRECT and not on_staff(session, work, on):
-        # DOMAIN.md: direct recognition by an employer institution for its own staff only.
+        # docs/domain.md: direct recognition by an employer institution for its own staff only.
         raise DomainError(
             {
                 "pathway": _(
@@ -93,7 +93,7 @@ def _judge(conditions: list[EligibilityCondition], facts: eligibility.Facts) -> 
 
 
 def _proportion_cap(session: Session) -> tuple[int, int] | None:
-    """DOMAIN.md: an optional cap on the share of an institution's staff at high levels, for
+    """docs/domain.md: an optional cap on the share of an institution's staff at high levels, for
     normal applications only (direct recognition and exceptional routes skip it).
     (places allowed this year, places taken), or None where no cap applies to the session."""
     institution = session.institution

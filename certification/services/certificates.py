@@ -57,7 +57,7 @@ def certificate_reissue(
     *, actor: User, certificate: Certificate, reason: str, reissued_on: datetime.date | None = None
 ) -> Reissue:
     """补发: print a lost or damaged certificate again, same number and data, the reissue recorded
-    (DOMAIN.md: reissue). Never a second certificate: the row and its signed credential stay."""
+    (docs/domain.md: reissue). Never a second certificate: the row and its signed credential stay."""
     certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
     if not may_act_as_issuer(actor, certificate):
         raise Forbidden(_("只有发证机构（职业资格、专项职业能力证书为监管部门）可以补发证书。"))

@@ -66,7 +66,7 @@ def _session_problems(session: Session, issue_date: datetime.date) -> list[str]:
     if session.state != Session.State.SUBMITTED:
         return [_("%(s)s：尚未提交发证（当前：%(st)s）。") % {"s": label, "st": session.get_state_display()}]
     problems = []
-    if issue_date < session.ends_on:  # DOMAIN.md: the issue date is never before the session's end
+    if issue_date < session.ends_on:  # docs/domain.md: the issue date is never before the session's end
         problems.append(
             _("%(s)s：发证日期 %(d)s 早于考核结束日期 %(end)s。")
             % {"s": label, "d": issue_date, "end": session.ends_on}
@@ -131,7 +131,9 @@ def batch_create(*, actor: User, sessions: list[Session], issue_date: datetime.d
         if EVALUATION_TYPES[EvaluationType(session.evaluation_type)].issued_by_institution:
             allowed = is_admin_of(actor, institution.id)
         else:
-            allowed = user_is_regulator(actor)  # DOMAIN.md: qualification and special ability: the regulator issues
+            allowed = user_is_regulator(
+                actor
+            )  # docs/domain.md: qualification and special ability: the regulator issues
         if not allowed:
             raise Forbidden(_("您无权为“%(s)s”发证。") % {"s": session})
     problems = list(itertools.chain.from_iterable(_session_problems(s, issue_date) for s in locked))
@@ -219,7 +221,7 @@ class CredentialTemplate:
     """The parts of a credential that every certificate of one session shares, computed once
     per chunk; `document` adds what differs per certificate (hot path: no ORM, no gettext).
 
-    Who issues (DOMAIN.md): a skill-level certificate is issued by the assessing institution
+    Who issues (docs/domain.md): a skill-level certificate is issued by the assessing institution
     itself; a qualification or special-ability certificate by the regulator (`issuer`, its
     centre), and the assessing institution then appears as the Open Badges 3.0
     AchievementSubject `source`: "the organization that assessed the achievement on behalf of
@@ -343,7 +345,7 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
 
 
 def _publicity_hold(result_id: int, publicity_ends_on, issue_date: datetime.date, objected: set[int]) -> str | None:
-    """DOMAIN.md: issuance takes only results whose publicity has ended with no open objection.
+    """docs/domain.md: issuance takes only results whose publicity has ended with no open objection.
     The result stays uncertified, so its session stays submitted for a later batch (_finish)."""
     if result_id in objected:
         return _("有未处理的公示异议")
@@ -371,7 +373,7 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
     proof_template = signing.ProofTemplate(created)
     issuer = None
     if not EVALUATION_TYPES[EvaluationType(session.evaluation_type)].issued_by_institution:
-        # DOMAIN.md: the regulator issues these; in the centre's own sessions, the centre itself.
+        # docs/domain.md: the regulator issues these; in the centre's own sessions, the centre itself.
         is_centre = institution.kind == Institution.Kind.CENTRE
         issuer = institution if is_centre else regulator_centre(batch.created_by)
     template = CredentialTemplate(session, institution, batch.issue_date, issuer=issuer)

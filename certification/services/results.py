@@ -86,7 +86,7 @@ def recording_staff(actor: User, session: Session) -> tuple[set[str], list[Sessi
     if session.is_locked:
         raise DomainError({"session": _("批次已提交，成绩已锁定；如需更正请走更正流程并写明理由。")})
     today = timezone.localdate()
-    if today < session.starts_on:  # DOMAIN.md: scores only from the session's first day
+    if today < session.starts_on:  # docs/domain.md: scores only from the session's first day
         raise DomainError(
             {
                 "session": _("考核 %(d)s 开始，之前不能录入成绩（今天是 %(today)s）。")
@@ -179,7 +179,7 @@ def _parse_stored(field: str, text: str):
 
 def _apply(session: Session, result: Result, field: str, value) -> None:
     """Set the value; a changed outcome is publicised again, this result alone, for a full
-    period from today (DOMAIN.md: issuance only after publicity)."""
+    period from today (docs/domain.md: issuance only after publicity)."""
     before = result.outcome
     setattr(result, field, value)
     result.outcome = compute_outcome(result, session)

@@ -70,7 +70,7 @@ def session_plan(
         raise DomainError({"ends_on": _("考核结束日期早于开始日期。")})
     today = timezone.localdate()
     if starts_on < today:
-        # DOMAIN.md: dates are sane; a session is planned before it is held.
+        # docs/domain.md: dates are sane; a session is planned before it is held.
         raise DomainError(
             {
                 "starts_on": _("考核开始日期 %(d)s 已过（今天是 %(today)s），不能计划已开始的考核。")
@@ -133,7 +133,7 @@ def session_plan(
 
 
 def _centre_may_plan(actor: User, centre: Institution, evaluation_type: str, occupation: Occupation) -> None:
-    """DOMAIN.md: the regulator's own centre also runs qualification sessions. It files no
+    """docs/domain.md: the regulator's own centre also runs qualification sessions. It files no
     scope (registry: 鉴定中心不需要备案); its limits are the types the regulator issues and, for
     qualifications, the national qualification catalogue."""
     if centre.id not in user_institution_ids(actor, (Role.REGULATOR,)):
@@ -260,7 +260,7 @@ def session_submit(*, actor: User, session: Session, on: datetime.date | None = 
         raise DomainError({"session": _("提交日期不能晚于今天（%(d)s）。") % {"d": today}})
     problems = []
     if on <= session.ends_on:
-        # DOMAIN.md: submission only after the session's last day.
+        # docs/domain.md: submission only after the session's last day.
         problems.append(
             _("考核至 %(end)s 结束，须在考核最后一天之后提交，最早 %(first)s。")
             % {"end": session.ends_on, "first": session.ends_on + datetime.timedelta(days=1)}

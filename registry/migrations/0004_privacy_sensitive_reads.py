@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 def remask(apps, schema_editor):
-    """document_masked becomes the public form (area code only, DOMAIN.md: >= 10^6 candidates)."""
+    """document_masked becomes the public form (area code only, docs/domain.md: >= 10^6 candidates)."""
     from registry import identity
 
     Person = apps.get_model("registry", "Person")

@@ -144,7 +144,7 @@ def test_enter_scores_submit_and_watch_the_batch_finish(demo, live_server, sign_
     admin.goto(f"{live_server.url}/institution/sessions/{session.pk}/")
     admin.click("#submit-session")
     expect(admin.locator("#session-state")).to_contain_text("已提交发证")
-    # The publicity period passes (DOMAIN.md: results are published before issuance).
+    # The publicity period passes (docs/domain.md: results are published before issuance).
     Session.objects.filter(pk=session.pk).update(publicity_ends_on=timezone.localdate() - datetime.timedelta(days=1))
     admin.reload()
     admin.click("#issue-session")

@@ -125,7 +125,7 @@ def world(db) -> World:
 
 def worked(person, occupation, years: float, until=TODAY, apprenticeship=False, **fields):
     """A work record ending `until` (inclusive) exactly `years` long: whole years are calendar
-    anniversaries (DOMAIN.md), a fraction adds that share of 365 days. (It used to add a day,
+    anniversaries (docs/domain.md), a fraction adds that share of 365 days. (It used to add a day,
     which hid that exactly N years were refused.)"""
     from certification.eligibility import add_years
     from registry.models import WorkExperience

@@ -79,7 +79,7 @@ def test_work_in_another_occupation_does_not_count(world):
 
 
 def test_grade_4_counts_years_from_the_grade_5_certificate_issue_date(world):
-    # Updated: the years after the certificate are years of work (DOMAIN.md), not of the calendar.
+    # Updated: the years after the certificate are years of work (docs/domain.md), not of the calendar.
     session = world.plan(level=Level.GRADE_4)
     person, number = newcomer()
     worked(person, world.electrician, 5)  # 5 years: not 4-2's 6
@@ -322,7 +322,7 @@ def test_withdraw_needs_a_reason_and_an_open_session(world):
     assert application.state == Application.State.WITHDRAWN
 
 
-# --- work years (DOMAIN.md: calendar anniversaries over merged spans, end date inclusive) ---
+# --- work years (docs/domain.md: calendar anniversaries over merged spans, end date inclusive) ---
 
 
 def test_exactly_n_years_of_work_meets_n_years(world):
@@ -397,7 +397,7 @@ def test_an_apprenticeship_still_running_does_not_meet_apprenticeship_completed(
     assert apply(world, person, number).condition.code == "5-2"
 
 
-# --- direct recognition (DOMAIN.md: an employer's own staff, approved by someone else) ---
+# --- direct recognition (docs/domain.md: an employer's own staff, approved by someone else) ---
 
 
 def employer(world):

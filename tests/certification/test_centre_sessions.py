@@ -1,4 +1,4 @@
-"""The regulator's centre runs its own qualification and special-ability sessions (DOMAIN.md,
+"""The regulator's centre runs its own qualification and special-ability sessions (docs/domain.md,
 "Who issues what"): its regulator members act as its admins for its own sessions only, it
 accredits its own assessors, and it numbers its certificates with its own site code."""
 

@@ -304,7 +304,7 @@ def test_the_proportion_cap_is_counted_once_for_the_whole_file(world):
             issuer="原鉴定所",
             issued_on=D(2010, 1, 1),
         )
-        # Updated: "5 years after 四级" are years of work after the certificate (DOMAIN.md).
+        # Updated: "5 years after 四级" are years of work after the certificate (docs/domain.md).
         WorkExperience.objects.create(person=person, occupation=world.electrician, started=D(2010, 1, 2))
     rows = [[p.name, p.document_number] for p in people]
     result = roster(world, xlsx(["姓名", "证件号码"], rows), session=session)

@@ -308,7 +308,7 @@ def test_issue_date_never_before_the_sessions_end(world, run):
     assert (session.state, session.batch_id) == (Session.State.SUBMITTED, None)
 
 
-# --- who issues what (DOMAIN.md: the three evaluation types) ---
+# --- who issues what (docs/domain.md: the three evaluation types) ---
 
 
 def plan_regulator_issued(world, evaluation_type):

@@ -42,7 +42,7 @@ def test_overlapping_work_records_count_their_common_time_once(world):
         person=person, occupation=world.electrician, started=datetime.date(2019, 1, 1), ended=datetime.date(2019, 7, 1)
     )
     facts = eligibility.person_facts(person, world.electrician.id, datetime.date(2024, 1, 1))
-    # Updated: end dates are inclusive (DOMAIN.md), so each span counts its last day.
+    # Updated: end dates are inclusive (docs/domain.md), so each span counts its last day.
     assert facts.work_days == (datetime.date(2024, 1, 1) - datetime.date(2020, 1, 1)).days + 1 + 182
 
 

@@ -307,7 +307,7 @@ def test_factories_make_distinct_people(world):
     assert factories.person().pk != factories.person().pk
 
 
-# --- dates (DOMAIN.md: scores only from the first day, submission only after the last) ---
+# --- dates (docs/domain.md: scores only from the first day, submission only after the last) ---
 
 
 def plan_on(world, starts_on, ends_on=None, **kwargs):
@@ -410,7 +410,7 @@ def test_publicity_in_a_year_without_a_holiday_calendar_is_refused(world):
     assert (world.session.state, world.session.submitted_at) == (Session.State.PLANNED, None)
 
 
-# --- the regulator's centre runs qualification sessions (DOMAIN.md) ---
+# --- the regulator's centre runs qualification sessions (docs/domain.md) ---
 
 
 def plan_at_centre(world, actor=None, evaluation_type="qualification", level=Level.GRADE_3, occupation=None):
