@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
-from certification.views import institution, public, publicity, regulator, school, worker
+from certification.views import institution, planning, public, publicity, regulator, school, worker
 
 from . import views
 
@@ -38,6 +38,14 @@ urlpatterns = [
     path("accounts/activate/", worker.activate, name="activate"),
     path("me/", worker.my_record, name="my-record"),
     path("institution/", institution.session_list, name="web-session-list"),
+    path("institution/sessions/new/", planning.session_new, name="web-session-new"),
+    path("institution/sessions/<int:pk>/staff/", planning.staff_assign, name="web-staff-assign"),
+    path("institution/sessions/<int:pk>/enrol/", planning.enrol_one, name="web-enrol-one"),
+    path(
+        "institution/sessions/<int:pk>/applications/<int:application_pk>/withdraw/",
+        planning.withdraw,
+        name="web-application-withdraw",
+    ),
     path("institution/sessions/<int:pk>/", institution.session_detail, name="web-session-detail"),
     path("institution/sessions/<int:pk>/roster/", institution.roster_import, name="web-roster-import"),
     path("institution/sessions/<int:pk>/roster/template.xlsx", institution.roster_template, name="web-roster-template"),

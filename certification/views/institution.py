@@ -1,6 +1,7 @@
 """Institution screens: sessions, roster and its import, score entry, submission, issuance
 progress and the batch's PDFs."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -9,11 +10,11 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from registry.errors import DomainError, Forbidden
 from registry.identity import normalize_certificate_number
-from registry.selectors import user_is_regulator
+from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regulator
 
 from .. import imports, selectors, services
 from ..models import Application, Finding, IssuanceBatch, Session
@@ -41,11 +42,14 @@ def session_list(request):
         .annotate(held=Exists(open_findings), enrolled=Count("applications", filter=Q(applications__state="enrolled")))
         .order_by("-starts_on", "-id")[:200]
     )
-    return render(request, "certification/session_list.html", {"sessions": sessions})
+    can_plan = bool(user_institution_ids(request.user, ADMIN_ROLES))
+    return render(request, "certification/session_list.html", {"sessions": sessions, "can_plan": can_plan})
 
 
 @login_required
-def session_detail(request, pk, import_errors=None, status=200):
+def session_detail(request, pk, import_errors=None, status=200, enrol_form=None):
+    from .planning import EnrolForm, staffing_choices
+
     session = _session(request, pk)
     applications = (
         selectors.applications_for(request.user).filter(session=session).select_related("person", "result", "condition")
@@ -66,7 +70,11 @@ def session_detail(request, pk, import_errors=None, status=200):
         "corrections": selectors.corrections_for(request.user)
         .filter(result__application__session=session)
         .order_by("-corrected_at", "-id"),
+        "enrol_form": enrol_form or EnrolForm(),
+        "active_states": [Application.State.PENDING_APPROVAL, Application.State.ENROLLED],
     }
+    if session.state == Session.State.PLANNED:
+        context["staff_assessors"], context["staff_roles"] = staffing_choices(request.user, session)
     return render(request, "certification/session_detail.html", context, status=status)
 
 
@@ -118,9 +126,17 @@ def roster_import(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def session_submit(request, pk):
+    """GET: what submitting locks (scores, roster) and the publicity period it starts; POST: submit."""
     session = _session(request, pk)
+    if request.method == "GET":
+        if not selectors.is_admin_of(request.user, session.institution_id) or session.state != Session.State.PLANNED:
+            return redirect("web-session-detail", pk=pk)
+        from .planning import submit_confirm_context
+
+        context = submit_confirm_context(session) | {"publicity_days": settings.PUBLICITY_WORKING_DAYS}
+        return render(request, "certification/session_submit.html", context)
     try:
         services.session_submit(actor=request.user, session=session)
         messages.success(request, _("已提交，成绩已锁定并进入公示。"))
