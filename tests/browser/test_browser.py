@@ -143,6 +143,8 @@ def test_enter_scores_submit_and_watch_the_batch_finish(demo, live_server, sign_
     admin = sign_in("baosteel_admin")
     admin.goto(f"{live_server.url}/institution/sessions/{session.pk}/")
     admin.click("#submit-session")
+    expect(admin.locator("#submit-confirm")).to_contain_text("成绩锁定")  # says what locks before it does
+    admin.click("#confirm-submit")
     expect(admin.locator("#session-state")).to_contain_text("已提交发证")
     # The publicity period passes (docs/domain.md: results are published before issuance).
     Session.objects.filter(pk=session.pk).update(publicity_ends_on=timezone.localdate() - datetime.timedelta(days=1))

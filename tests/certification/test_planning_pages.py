@@ -11,6 +11,7 @@ from assessors.models import Relation
 from certification import services
 from certification.models import Application, Session, SessionStaff
 from registry.levels import Level
+from registry.models import Membership, Role, Specialty
 from registry.services import person_register
 from tests import factories
 
@@ -216,3 +217,30 @@ def test_submit_goes_through_a_confirmation_saying_what_locks(world, client):
     client.post(confirm)
     world.session.refresh_from_db()
     assert world.session.state == "submitted" and world.session.publicity_ends_on
+
+
+def test_admin_of_two_institutions_picks_which_one_plans(world, client):
+    Membership.objects.create(user=world.admin_a, institution=world.b, role=Role.INSTITUTION_ADMIN)
+    login(client, world.admin_a)
+    page = client.get(reverse("web-session-new")).content.decode()
+    assert plan_option(world) in page and plan_option(world, world.b) in page
+    response = client.post(reverse("web-session-new"), plan_form(world, scope=plan_option(world, world.b)))
+    assert response.status_code == 302
+    assert Session.objects.exclude(pk=world.session.pk).get().institution == world.b
+
+
+def test_plan_page_is_not_found_for_a_non_admin(world, client):
+    login(client, world.assessors_a[0].user)
+    assert client.get(reverse("web-session-new")).status_code == 404
+    assert client.post(reverse("web-session-new"), plan_form(world)).status_code == 404
+    assert reverse("web-session-new") not in client.get(reverse("web-session-list")).content.decode()
+    assert Session.objects.count() == 1
+
+
+def test_plan_with_a_specialty_of_the_occupation(world, client):
+    specialty = Specialty.objects.create(occupation=world.electrician, name="维修电工测试", levels=[])
+    login(client, world.admin_a)
+    assert "维修电工测试" in client.get(reverse("web-session-new")).content.decode()
+    response = client.post(reverse("web-session-new"), plan_form(world, specialty=str(specialty.pk)))
+    assert response.status_code == 302
+    assert Session.objects.exclude(pk=world.session.pk).get().specialty == specialty
