@@ -168,3 +168,36 @@ def test_english_is_available(live_server, page, transactional_db):
     page.goto(f"{live_server.url}/")
     page.select_option("select[name=language]", "en")
     expect(page.locator("h1")).to_contain_text("Skill-level certification registry")
+
+
+def test_plan_a_session_staff_it_and_enrol_from_the_pages(demo, live_server, sign_in, shot):
+    """Issue 11: the admin's whole planning job in the browser, under the CSP (no inline script)."""
+    before = set(Session.objects.values_list("pk", flat=True))
+    page = sign_in("baosteel_admin")
+    page.goto(f"{live_server.url}/institution/")
+    page.click("#plan-session")
+    options = page.locator("#id_scope option")
+    page.select_option("#id_scope", options.nth(1).get_attribute("value"))
+    day = (timezone.localdate() + datetime.timedelta(days=14)).isoformat()
+    page.fill("#id_starts_on", day)
+    page.fill("#id_ends_on", day)
+    page.fill("#id_site", "宝山区 实训中心")
+    shot(page, "plan-session")
+    page.click("#plan-form button[type=submit]")
+    expect(page.locator("#session-state")).to_contain_text("计划")
+    (session,) = Session.objects.exclude(pk__in=before)
+    assert session.site == "宝山区 实训中心"
+    expect(page.locator("#staff-shortfalls")).to_be_visible()
+    page.select_option("#staff-assessor", index=1)
+    page.select_option("#staff-role", "invigilator")
+    page.click("#staff-form button[type=submit]")
+    expect(page.locator("#staff")).not_to_contain_text("尚未指派")
+    number = compose_resident_id("310115", datetime.date(1995, 6, 1), 777)
+    page.fill("#enrol-form #id_name", "钱七")
+    page.fill("#enrol-form #id_document_number", number)
+    page.click("#enrol-form button[type=submit]")
+    expect(page.locator("#enrol-form .errors")).to_be_visible()  # no work history: no condition met
+    assert page.locator("#enrol-form #id_document_number").input_value() == ""
+    assert number not in page.content() and number not in page.url
+    shot(page, "enrol-refused")
+    assert not Application.objects.filter(session=session).exists()
