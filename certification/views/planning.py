@@ -32,10 +32,10 @@ def _plan_options(user) -> list[tuple[str, str, Scope, int | None]]:
     scopes = (
         Scope.objects.filter(
             filing__institution_id__in=user_institution_ids(user, ADMIN_ROLES),
-            filing__institution__kind__in=[k for k in Institution.Kind.values if k != Institution.Kind.CENTRE],
             filing__state=Filing.State.FILED,
             filing__valid_until__gte=today,
         )
+        .exclude(filing__institution__kind=Institution.Kind.CENTRE)  # the centre files no scope
         .select_related("filing__institution", "occupation", "specialty")
         .order_by("filing__institution__name", "occupation__code", "evaluation_type", "pk")
     )
