@@ -135,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "registry.context_processors.nav",
             ],
         },
     },
@@ -270,7 +271,7 @@ AXES_CLIENT_IP_CALLABLE = "certification.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "registry.auth.lockout_response"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "home"
 
 LOGGING = {

@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("start/", views.start, name="start"),
     path("accounts/activate/", worker.activate, name="activate"),
     path("me/", worker.my_record, name="my-record"),
     path("institution/", institution.session_list, name="web-session-list"),
