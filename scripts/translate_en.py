@@ -801,6 +801,14 @@ EN = {
     ),
     "补发理由最多 %(n)d 字。": "A reissue reason may have at most %(n)d characters.",
     "发证批次尚未完成，请待完成后下载上报文件并上传，再标记为已上报。": "The issuance batch is not finished yet: once it is, download the report file, upload it, then mark it as reported.",
+    "无权访问": "Access denied",
+    "您的账号没有使用本页面的权限。": "Your account may not use this page.",
+    "返回首页": "Back to the home page",
+    "页面不存在": "Page not found",
+    "没有找到您要访问的页面或记录：地址可能有误，或该记录不在您的账号可查看的范围内。": "The page or record you asked for was not found: the address may be wrong, or the record is outside what your account may see.",
+    "服务出错": "Server error",
+    "系统处理您的请求时出错。请稍后再试；如果问题持续，请联系系统管理员。": "The system failed while handling your request. Please try again later; if the problem persists, contact the system administrator.",
+    "只有院校管理员可以查看本页。": "Only school administrators can view this page.",
 }
 
 

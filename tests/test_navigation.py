@@ -89,3 +89,42 @@ def test_sign_in_with_next_goes_to_next():
     user.save()
     response = Client().post("/accounts/login/?next=/verify/", {"username": user.username, "password": PW})
     assert response.status_code == 302 and response["Location"] == "/verify/"
+
+
+def in_language(client: Client, language: str) -> Client:
+    client.cookies["django_language"] = language
+    return client
+
+
+@pytest.mark.parametrize(
+    "language, site, reason",
+    [("zh-hans", "技能等级认证登记系统", "页面不存在"), ("en", "Skill-level certification registry", "Page not found")],
+)
+def test_a_missing_page_is_the_sites_own_404_in_the_users_language(settings, language, site, reason):
+    settings.DEBUG = False
+    response = in_language(Client(), language).get("/no-such-page/")
+    page = response.content.decode()
+    assert response.status_code == 404 and site in page and reason in page
+
+
+@pytest.mark.parametrize(
+    "language, site, reason",
+    [
+        ("zh-hans", "技能等级认证登记系统", "只有院校管理员可以查看本页。"),
+        ("en", "Skill-level certification registry", "Only school administrators can view this page."),
+    ],
+)
+def test_a_refusal_is_the_sites_own_403_with_the_services_reason(settings, language, site, reason):
+    settings.DEBUG = False
+    response = in_language(signed_in(member(InstitutionFactory())), language).get("/school/")
+    page = response.content.decode()
+    assert response.status_code == 403 and site in page and reason in page
+
+
+def test_a_server_error_is_the_sites_own_500_page_without_a_request_context():
+    from django.test import RequestFactory
+    from django.views.defaults import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    page = response.content.decode()
+    assert response.status_code == 500 and "技能等级认证登记系统" in page and "服务出错" in page
