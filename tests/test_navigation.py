@@ -128,3 +128,62 @@ def test_a_server_error_is_the_sites_own_500_page_without_a_request_context():
     response = server_error(RequestFactory().get("/"))
     page = response.content.decode()
     assert response.status_code == 500 and "技能等级认证登记系统" in page and "服务出错" in page
+
+
+def test_a_signed_in_user_changes_their_password_and_signs_in_with_the_new_one():
+    user = worker_user()
+    user.set_password(PW)
+    user.save()
+    client = signed_in(user)
+    assert 'href="/accounts/password/change/"' in client.get("/verify/").content.decode()
+    response = client.post(
+        "/accounts/password/change/",
+        {"old_password": PW, "new_password1": "another-Passw0rd-2", "new_password2": "another-Passw0rd-2"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/change/done/"
+    user.refresh_from_db()
+    assert user.check_password("another-Passw0rd-2") and not user.check_password(PW)
+
+
+def test_a_password_change_with_the_wrong_old_password_changes_nothing():
+    user = worker_user()
+    user.set_password(PW)
+    user.save()
+    response = signed_in(user).post(
+        "/accounts/password/change/",
+        {"old_password": "wrong", "new_password1": "another-Passw0rd-2", "new_password2": "another-Passw0rd-2"},
+    )
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password(PW)
+
+
+def test_password_reset_mails_a_link_that_sets_a_new_password(settings, mailoutbox):
+    import re
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    user = worker_user()
+    user.email = "worker@example.com"
+    user.set_password(PW)
+    user.save()
+    assert 'href="/accounts/password/reset/"' in Client().get("/accounts/login/").content.decode()
+    response = Client().post("/accounts/password/reset/", {"email": "worker@example.com"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/reset/done/"
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["worker@example.com"]
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+/)", mailoutbox[0].body).group(1)
+    client = Client()
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200 and 'name="new_password1"' in form_page.content.decode()
+    response = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": "reset-Passw0rd-3", "new_password2": "reset-Passw0rd-3"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/accounts/reset/done/"
+    user.refresh_from_db()
+    assert user.check_password("reset-Passw0rd-3")
+    assert "重设链接无效" in client.get(link, follow=True).content.decode()  # a used link does not work twice
+
+
+def test_password_reset_for_an_unknown_email_sends_nothing_and_says_the_same(mailoutbox):
+    response = Client().post("/accounts/password/reset/", {"email": "nobody@example.com"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/reset/done/"
+    assert mailoutbox == []
