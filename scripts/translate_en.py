@@ -827,6 +827,12 @@ EN = {
     "请打开以下链接设置新密码：": "Open this link to set a new password:",
     "如果不是您本人申请，请忽略本邮件，您的密码不会改变。": "If you did not ask for this, ignore this email: your password does not change.",
     "忘记密码？": "Forgot your password?",
+    "劳动者": "Workers",
+    "取得证书后，用证书通知上的激活码开通账号，即可在线查看自己的技能档案和全部证书，并分享查验链接。": "Once you hold a certificate, activate an account with the activation code from your certificate notice to see your skills record and all your certificates online, and share a verification link.",
+    "评价机构和院校": "Institutions and schools",
+    "使用本单位分配的账号登录：评价机构组织评价批次、导入名单和成绩、核发证书；院校查看毕业学年学生的申报和取证情况。": "Sign in with the account your organisation gave you: institutions run sessions, import rosters and scores and issue certificates; schools follow their graduating students' applications and certificates.",
+    "社会公众和用人单位": "The public and employers",
+    "评价结果在核发证书前公示，可在公示期内查看。": "Results are published for public notice before certificates are issued and can be viewed during that period.",
 }
 
 

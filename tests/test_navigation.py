@@ -187,3 +187,17 @@ def test_password_reset_for_an_unknown_email_sends_nothing_and_says_the_same(mai
     response = Client().post("/accounts/password/reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302 and response["Location"] == "/accounts/password/reset/done/"
     assert mailoutbox == []
+
+
+def test_the_home_page_says_who_the_site_is_for_and_how_each_starts():
+    page = Client().get("/").content.decode()
+    for section in ("劳动者", "评价机构和院校", "社会公众和用人单位"):
+        assert section in page
+    for link in ("/verify/", "/accounts/activate/", "/accounts/login/", "/publicity/"):
+        assert f'href="{link}"' in page
+    assert "激活码" in page
+
+
+def test_the_home_page_offers_a_signed_in_worker_their_record_and_not_sessions():
+    page = signed_in(worker_user()).get("/").content.decode()
+    assert 'href="/me/"' in page and 'href="/institution/"' not in page and 'href="/accounts/activate/"' not in page
