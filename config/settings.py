@@ -135,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "registry.context_processors.nav",
             ],
         },
     },
@@ -270,8 +271,23 @@ AXES_CLIENT_IP_CALLABLE = "certification.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "registry.auth.lockout_response"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "home"
+
+# Mail (password reset): SMTP when EMAIL_HOST is set (production), else printed to the console
+# in development (production without EMAIL_HOST tries the local SMTP server). EMAIL_BACKEND overrides both.
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST") or PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend"
+)
 
 LOGGING = {
     "version": 1,

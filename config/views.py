@@ -1,5 +1,9 @@
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import redirect
+
+from registry.context_processors import user_nav
 
 
 def healthz(request):
@@ -7,3 +11,17 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def start(request):
+    """Where sign-in lands (LOGIN_REDIRECT_URL; a `next` parameter still wins): each role's own
+    start page. Work comes first: an assessor who also holds certificates lands on the sessions."""
+    nav = user_nav(request.user)
+    if nav["school"]:
+        return redirect("school-cohort")
+    if nav["sessions"]:
+        return redirect("web-session-list")
+    if nav["worker"]:
+        return redirect("my-record")
+    return redirect("home")

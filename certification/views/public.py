@@ -7,8 +7,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from registry.errors import DomainError
-from registry.models import Role
-from registry.selectors import user_roles
 
 from ..services import certificates
 from ..throttle import verification_check
@@ -22,21 +20,8 @@ class VerifyForm(forms.Form):
 
 
 def home(request):
-    roles = user_roles(request.user) if request.user.is_authenticated else {}
-    return render(
-        request,
-        "home.html",
-        {
-            "is_staff_of_institution": bool(
-                roles.get(Role.INSTITUTION_ADMIN)
-                or roles.get(Role.ASSESSOR)
-                or roles.get(Role.SUPERVISOR)
-                or roles.get(Role.REGULATOR)
-            ),
-            "is_school": bool(roles.get(Role.SCHOOL_ADMIN)),
-            "is_worker": request.user.is_authenticated and hasattr(request.user, "person"),
-        },
-    )
+    """Who the site is for and how each starts; the role's own links come from the `nav` context."""
+    return render(request, "home.html")
 
 
 @never_cache

@@ -4,6 +4,7 @@ of certificates per graduating student (the figure a school's support depends on
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from registry.errors import Forbidden
 from registry.models import Institution, Person, Role
@@ -18,7 +19,7 @@ def cohort(request):
         kind=Institution.Kind.SCHOOL, id__in=user_institution_ids(request.user, (Role.SCHOOL_ADMIN,))
     )
     if not schools:
-        raise Forbidden("只有院校管理员可以查看本页。")
+        raise Forbidden(_("只有院校管理员可以查看本页。"))
     sessions = Session.objects.filter(institution__in=schools).select_related("occupation").order_by("-starts_on")
     students = (
         Person.objects.filter(applications__session__institution__in=schools)

@@ -60,7 +60,7 @@ def sign_in(live_server, browser):
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)  # each role lands on its start page
         return page
 
     return _sign_in
