@@ -9,6 +9,7 @@ from certification import services
 from certification.models import Application, Certificate, Finding, Objection, Result, ResultCorrection, Session
 from certification.services import publicity
 from registry.models import Filing, FilingTransition
+from registry.services import filing_transition
 from tests import factories
 
 from .conftest import TODAY, ready_session
@@ -243,18 +244,42 @@ def test_the_queue_never_redirects_off_site(world, client):
 # --- Query count ---
 
 
+def add_one_of_each(world, session, i):
+    """One more item in every section: a filing with a scope and history, a 破格 application,
+    a finding, a correction request and an objection."""
+    filing = factories.FilingFactory(state=Filing.State.APPLIED)
+    factories.ScopeFactory(filing=filing, occupation=world.electrician, levels=[5])
+    filing_transition(filing=filing, to_state=Filing.State.ACCEPTED, actor=world.regulator, reason=f"受理{i}")
+    pending_exceptional(world, f"破格{i}")
+    open_finding(world, f"问题{i}")
+    failed = Result.objects.filter(application__session=session, outcome=Result.Outcome.FAILED, corrections=None)
+    services.correction_file(actor=world.admin_a, result=failed.first(), field="theory", value=75, reason="漏计")
+    passed = Result.objects.filter(application__session=session, outcome=Result.Outcome.PASSED, objections=None)
+    publicity.objection_file(result=passed.first(), reason="成绩与实际不符", contact="13800000000")
+
+
 def test_queue_query_count_does_not_grow_with_the_number_of_items(world, client, django_assert_max_num_queries):
+    session = ready_session(world, n=4, failing=4, session=world.plan(name="已提交批次"))
+    Session.objects.filter(pk=session.pk).update(publicity_ends_on=TODAY.replace(year=TODAY.year + 100))
     login(client, world.regulator)
-    pending_exceptional(world, "破格甲")
-    open_finding(world, "问题甲")
+    add_one_of_each(world, session, 0)
     client.get(QUEUE)  # warm caches (sessions, roles)
     with django_assert_max_num_queries(40) as few:
         client.get(QUEUE)
     baseline = len(few.captured_queries)
-    for i in range(4):
-        pending_exceptional(world, f"破格{i}")
-        open_finding(world, f"问题{i}")
-        filing = factories.FilingFactory(state=Filing.State.APPLIED)
-        factories.ScopeFactory(filing=filing, occupation=world.electrician, levels=[5])
+    for i in range(1, 4):
+        add_one_of_each(world, session, i)
     with django_assert_max_num_queries(baseline):
-        client.get(QUEUE)
+        page = client.get(QUEUE).content.decode()
+    assert page.count('class="card correction"') == 4 and page.count('class="card objection"') == 4
+    assert "受理3" in page
+
+
+def test_queue_lists_are_paginated_fifty_a_page(world, client):
+    for _ in range(51):
+        factories.FilingFactory(state=Filing.State.APPLIED)
+    login(client, world.regulator)
+    first = client.get(QUEUE).content.decode()
+    assert first.count('class="card filing"') == 50 and "filings_page=2" in first
+    second = client.get(QUEUE, {"filings_page": 2}).content.decode()
+    assert second.count('class="card filing"') == 3  # 51 applied and the world's two filed: 53
