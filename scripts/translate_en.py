@@ -830,6 +830,8 @@ EN = {
     "申报已驳回。": "The application has been rejected.",
     "督导发现已解除。": "The finding has been cleared.",
     "证书已撤销。": "The certificate has been revoked.",
+    "受理": "Accept",
+    "准予备案": "File",
 }
 
 

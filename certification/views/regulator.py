@@ -13,13 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from registry.errors import DomainError, Forbidden
 from registry.identity import normalize_certificate_number
 from registry.models import Filing, FilingTransition, Scope
 from registry.selectors import user_is_regulator
-from registry.services import filing_transition
+from registry.services import FILING_TRANSITIONS, REGULATOR, filing_transition
 
 from .. import selectors, services
 from ..models import Application, Certificate, Finding, Objection, ResultCorrection
@@ -92,6 +93,21 @@ FILING_ACTIONS = {
     "suspend": Filing.State.SUSPENDED,
     "revoke": Filing.State.REVOKED,
 }
+FILING_ACTION_LABELS = {
+    "accept": gettext_lazy("受理"),
+    "file": gettext_lazy("准予备案"),
+    "suspend": gettext_lazy("限期整改"),
+    "revoke": gettext_lazy("取消备案"),
+}
+
+
+def filing_actions(filing: Filing) -> list[tuple[str, str]]:
+    """The queue's buttons for a filing: only the moves its state allows the regulator."""
+    return [
+        (action, FILING_ACTION_LABELS[action])
+        for action, to_state in FILING_ACTIONS.items()
+        if REGULATOR in FILING_TRANSITIONS.get((filing.state, to_state), ())
+    ]
 
 
 def regulator_required(view):
@@ -151,8 +167,11 @@ def queue(request):
         if number
         else None
     )
+    filings = _page(request, filings, "filings")
+    for filing in filings:
+        filing.actions = filing_actions(filing)
     sections = {
-        "filings": _page(request, filings, "filings"),
+        "filings": filings,
         "applications": _page(request, applications, "applications"),
         "corrections": _page(request, corrections, "corrections"),
         "objections": _page(request, objections, "objections"),
@@ -163,7 +182,6 @@ def queue(request):
         "certification/regulator_queue.html",
         {
             **sections,
-            "filing_actions": [(action, Filing.State(state).label) for action, state in FILING_ACTIONS.items()],
             "number": number,
             "certificate": certificate,
             "searched": bool(number),

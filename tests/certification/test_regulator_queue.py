@@ -98,6 +98,17 @@ def test_filing_shows_institution_scope_window_and_history_and_suspends_with_rea
     assert "督导发现问题，限期整改" in client.get(QUEUE).content.decode()  # the history
 
 
+def test_each_filing_offers_only_the_moves_its_state_allows(world, client):
+    applied = factories.FilingFactory(state=Filing.State.APPLIED)
+    filed = world.a.filings.get()
+    page = login(client, world.regulator).get(QUEUE).content.decode()
+    assert reverse("regulator-filing-accept", args=[applied.pk]) in page
+    assert reverse("regulator-filing-revoke", args=[applied.pk]) not in page
+    assert reverse("regulator-filing-suspend", args=[filed.pk]) in page
+    assert reverse("regulator-filing-revoke", args=[filed.pk]) in page
+    assert reverse("regulator-filing-accept", args=[filed.pk]) not in page
+
+
 def test_filing_action_without_reason_shows_the_service_message_and_changes_nothing(world, client):
     filing = world.a.filings.get()
     response = login(client, world.regulator).post(reverse("regulator-filing-revoke", args=[filing.pk]), {"reason": ""})
