@@ -124,7 +124,17 @@ def regulator_required(view):
 
 
 def _page(request, queryset, name: str):
-    return Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get(f"{name}_page"))
+    """One section's page; its links keep the other sections' pages and the search."""
+    page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get(f"{name}_page"))
+
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query[f"{name}_page"] = number
+        return f"?{query.urlencode()}#{name}"
+
+    page.previous_link = link(page.previous_page_number()) if page.has_previous() else ""
+    page.next_link = link(page.next_page_number()) if page.has_next() else ""
+    return page
 
 
 @regulator_required

@@ -292,5 +292,6 @@ def test_queue_lists_are_paginated_fifty_a_page(world, client):
     login(client, world.regulator)
     first = client.get(QUEUE).content.decode()
     assert first.count('class="card filing"') == 50 and "filings_page=2" in first
-    second = client.get(QUEUE, {"filings_page": 2}).content.decode()
+    second = client.get(QUEUE, {"filings_page": 2, "number": "X1"}).content.decode()
+    assert "number=X1" in second  # the page links keep the search
     assert second.count('class="card filing"') == 3  # 51 applied and the world's two filed: 53
