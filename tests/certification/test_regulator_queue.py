@@ -28,13 +28,13 @@ def flashed(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def pending_exceptional(world, name="破格考生") -> Application:
+def pending_exceptional(world, name="破格考生", pathway="exceptional") -> Application:
     return services.application_enrol(
         actor=world.admin_a,
         session=world.session,
         name=name,
         document_number=factories.resident_id(),
-        pathway="exceptional",
+        pathway=pathway,
         reason="技术革新成果突出",
         evidence="获奖证书",
         on=TODAY,
@@ -148,6 +148,24 @@ def test_exceptional_application_is_rejected_from_the_queue(world, client):
     )
     application.refresh_from_db()
     assert application.state == Application.State.REJECTED
+
+
+def test_competition_promotions_are_listed_but_direct_recognition_is_the_employers(world, client):
+    competition = pending_exceptional(world, "竞赛考生", pathway="competition")
+    direct = pending_exceptional(world, "直接认定考生")
+    Application.objects.filter(pk=direct.pk).update(pathway="direct")  # as if A were an employer
+    page = login(client, world.regulator).get(QUEUE).content.decode()
+    assert f"application-{competition.pk}" in page and f"application-{direct.pk}" not in page
+
+
+def test_rejecting_without_a_note_shows_why_and_changes_nothing(world, client):
+    application = pending_exceptional(world, pathway="competition")
+    response = login(client, world.regulator).post(
+        reverse("regulator-application-reject", args=[application.pk]), {"note": ""}
+    )
+    assert flashed(response)
+    application.refresh_from_db()
+    assert application.state == Application.State.PENDING_APPROVAL and application.decided_by is None
 
 
 def test_deciding_an_already_decided_application_shows_why_and_changes_nothing(world, client):
