@@ -21,6 +21,40 @@ urlpatterns = [
     path("publicity/<int:pk>/", publicity.publicity_detail, name="publicity-detail"),
     path("institution/objections/<int:pk>/answer/", institution.objection_answer, name="web-objection-answer"),
     path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
+    path("regulator/", regulator.queue, name="regulator-queue"),
+    *[
+        path(
+            f"regulator/filings/<int:pk>/{action}/",
+            regulator.queue_filing,
+            {"action": action},
+            name=f"regulator-filing-{action}",
+        )
+        for action in regulator.FILING_ACTIONS
+    ],
+    *[
+        path(
+            f"regulator/applications/<int:pk>/{decision}/",
+            regulator.queue_application,
+            {"decision": decision},
+            name=f"regulator-application-{decision}",
+        )
+        for decision in ("approve", "reject")
+    ],
+    *[
+        path(
+            f"regulator/queue/corrections/<int:pk>/{decision}/",
+            regulator.queue_correction,
+            {"decision": decision},
+            name=f"regulator-correction-{decision}",
+        )
+        for decision in ("approve", "reject")
+    ],
+    path("regulator/findings/<int:pk>/clear/", regulator.queue_finding, name="regulator-finding-clear"),
+    path(
+        "regulator/certificates/<int:pk>/revoke/",
+        regulator.queue_certificate_revoke,
+        name="regulator-certificate-revoke",
+    ),
     path(
         "regulator/corrections/<int:pk>/approve/",
         regulator.correction_decide,

@@ -1,16 +1,31 @@
-"""The regulator's decisions on a session page: resolving objections to publicised results
-and approving or rejecting correction requests (fail → pass needs a second person)."""
+"""The regulator's decisions: on a session page, resolving objections to publicised results
+and approving or rejecting correction requests (fail → pass needs a second person); and the
+work queue (/regulator/) listing everything waiting for the regulator, with a form per item."""
+
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from registry.errors import DomainError, Forbidden
+from registry.identity import normalize_certificate_number
+from registry.models import Filing, FilingTransition, Scope
+from registry.selectors import user_is_regulator
+from registry.services import FILING_TRANSITIONS, REGULATOR, filing_transition
 
 from .. import selectors, services
+from ..models import Application, Certificate, Finding, Objection, ResultCorrection
 from ..services import publicity
+from ..services.certificates import certificate_revoke
 
 
 def _done(request, session_id, call, success: str):
@@ -66,3 +81,205 @@ def correction_decide(request, pk, decision: str):
             _("更正申请已驳回。"),
         )
     return _done(request, correction.result.application.session_id, call, success)
+
+
+# --- The regulator's work queue (/regulator/) ---
+
+QUEUE_PAGE_SIZE = 50
+REVIEW_STATES = (Filing.State.APPLIED, Filing.State.ACCEPTED, Filing.State.FILED, Filing.State.SUSPENDED)
+FILING_ACTIONS = {
+    "accept": Filing.State.ACCEPTED,
+    "file": Filing.State.FILED,
+    "suspend": Filing.State.SUSPENDED,
+    "revoke": Filing.State.REVOKED,
+}
+FILING_ACTION_LABELS = {
+    "accept": gettext_lazy("受理"),
+    "file": gettext_lazy("准予备案"),
+    "suspend": gettext_lazy("限期整改"),
+    "revoke": gettext_lazy("取消备案"),
+}
+
+
+def filing_actions(filing: Filing) -> list[tuple[str, str]]:
+    """The queue's buttons for a filing: only the moves its state allows the regulator."""
+    return [
+        (action, FILING_ACTION_LABELS[action])
+        for action, to_state in FILING_ACTIONS.items()
+        if REGULATOR in FILING_TRANSITIONS.get((filing.state, to_state), ())
+    ]
+
+
+def regulator_required(view):
+    """Only the regulator works the queue; anyone else is refused (403), like the API."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not user_is_regulator(request.user):
+            raise PermissionDenied(_("只有监管部门可以使用监管工作台。"))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _page(request, queryset, name: str):
+    """One section's page; its links keep the other sections' pages and the search."""
+    page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get(f"{name}_page"))
+
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query[f"{name}_page"] = number
+        return f"?{query.urlencode()}#{name}"
+
+    page.previous_link = link(page.previous_page_number()) if page.has_previous() else ""
+    page.next_link = link(page.next_page_number()) if page.has_next() else ""
+    return page
+
+
+@regulator_required
+def queue(request):
+    filings = (
+        Filing.objects.filter(state__in=REVIEW_STATES)
+        .select_related("institution")
+        .prefetch_related(
+            Prefetch("scopes", queryset=Scope.objects.select_related("occupation", "specialty").order_by("pk")),
+            Prefetch("transitions", queryset=FilingTransition.objects.select_related("actor").order_by("at", "pk")),
+        )
+        .order_by("created_at", "pk")
+    )
+    applications = (
+        Application.objects.filter(
+            state=Application.State.PENDING_APPROVAL,
+            pathway__in=(Application.Pathway.EXCEPTIONAL, Application.Pathway.COMPETITION),
+        )
+        .select_related("person", "session__institution", "session__occupation", "created_by")
+        .order_by("pk")
+    )
+    corrections = (
+        ResultCorrection.objects.filter(state=ResultCorrection.State.PENDING)
+        .select_related("result__application__person", "result__application__session__institution", "corrected_by")
+        .order_by("corrected_at", "pk")
+    )
+    objections = (
+        Objection.objects.filter(state=Objection.State.OPEN)
+        .select_related("result__application__person", "result__application__session__institution")
+        .order_by("filed_at", "pk")
+    )
+    findings = (
+        Finding.objects.filter(cleared_at__isnull=True)
+        .select_related("session__institution", "supervisor__person")
+        .order_by("opened_at", "pk")
+    )
+    number = normalize_certificate_number(request.GET.get("number", "")) if request.GET.get("number") else ""
+    certificate = (
+        Certificate.objects.select_related("person", "institution", "occupation").filter(number=number).first()
+        if number
+        else None
+    )
+    filings = _page(request, filings, "filings")
+    for filing in filings:
+        filing.actions = filing_actions(filing)
+    sections = {
+        "filings": filings,
+        "applications": _page(request, applications, "applications"),
+        "corrections": _page(request, corrections, "corrections"),
+        "objections": _page(request, objections, "objections"),
+        "findings": _page(request, findings, "findings"),
+    }
+    return render(
+        request,
+        "certification/regulator_queue.html",
+        {
+            **sections,
+            "number": number,
+            "certificate": certificate,
+            "searched": bool(number),
+        },
+    )
+
+
+def _back(request, call, success: str):
+    """Run a service call; flash its message (or its refusal) and go back to the queue."""
+    try:
+        call()
+    except Forbidden as error:
+        messages.error(request, str(error))
+    except DomainError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("regulator-queue")
+    return redirect(back)
+
+
+@regulator_required
+@require_POST
+def queue_filing(request, pk, action: str):
+    filing = get_object_or_404(Filing, pk=pk)
+    return _back(
+        request,
+        lambda: filing_transition(
+            filing=filing, to_state=FILING_ACTIONS[action], actor=request.user, reason=request.POST.get("reason", "")
+        ),
+        _("备案状态已更新。"),
+    )
+
+
+@regulator_required
+@require_POST
+def queue_application(request, pk, decision: str):
+    application = get_object_or_404(Application, pk=pk)
+    approve = decision == "approve"
+    return _back(
+        request,
+        lambda: services.application_decide(
+            actor=request.user, application=application, approve=approve, note=request.POST.get("note", "")
+        ),
+        _("申报已审批通过。") if approve else _("申报已驳回。"),
+    )
+
+
+@regulator_required
+@require_POST
+def queue_correction(request, pk, decision: str):
+    correction = get_object_or_404(ResultCorrection, pk=pk)
+    note = request.POST.get("note", "")
+    if decision == "approve":
+        call, success = (
+            lambda: services.correction_approve(actor=request.user, correction=correction, note=note),
+            _("更正已批准生效，该考生结果将重新公示。"),
+        )
+    else:
+        call, success = (
+            lambda: services.correction_reject(actor=request.user, correction=correction, note=note),
+            _("更正申请已驳回。"),
+        )
+    return _back(request, call, success)
+
+
+@regulator_required
+@require_POST
+def queue_finding(request, pk):
+    finding = get_object_or_404(Finding, pk=pk)
+    return _back(
+        request,
+        lambda: services.finding_clear(
+            actor=request.user, finding=finding, clearance=request.POST.get("clearance", "")
+        ),
+        _("督导发现已解除。"),
+    )
+
+
+@regulator_required
+@require_POST
+def queue_certificate_revoke(request, pk):
+    certificate = get_object_or_404(Certificate, pk=pk)
+    return _back(
+        request,
+        lambda: certificate_revoke(actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")),
+        _("证书已撤销。"),
+    )
