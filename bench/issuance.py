@@ -142,12 +142,12 @@ def seed(count: int, institutions: int):
         people = [row[0] for row in cursor.fetchall()]
         with cursor.copy(
             "COPY certification_application (session_id, person_id, pathway, state, reason, evidence,"
-            " decision_note, created_by_id, created_at) FROM STDIN"
+            " decision_note, phone, created_by_id, created_at) FROM STDIN"
         ) as copy:
             now = datetime.datetime.now(datetime.UTC)
             for n, person_id in enumerate(people):
                 copy.write_row(
-                    [sessions[n % len(sessions)].pk, person_id, "normal", "enrolled", "", "", "", user.pk, now]
+                    [sessions[n % len(sessions)].pk, person_id, "normal", "enrolled", "", "", "", "", user.pk, now]
                 )
         cursor.execute(
             "INSERT INTO certification_result (application_id, theory, practical, review, outcome, updated_at)"
