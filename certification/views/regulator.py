@@ -65,21 +65,26 @@ def objection_resolve(request, pk):
     )
 
 
+def _correction_decision(request, correction, decision: str):
+    """The service call and success message for approving or rejecting a correction request
+    (the session page and the work queue take the same decision)."""
+    note = request.POST.get("note", "")
+    if decision == "approve":
+        return (
+            lambda: services.correction_approve(actor=request.user, correction=correction, note=note),
+            _("更正已批准生效，该考生结果将重新公示。"),
+        )
+    return (
+        lambda: services.correction_reject(actor=request.user, correction=correction, note=note),
+        _("更正申请已驳回。"),
+    )
+
+
 @login_required
 @require_POST
 def correction_decide(request, pk, decision: str):
     correction = get_object_or_404(selectors.corrections_for(request.user), pk=pk)
-    note = request.POST.get("note", "")
-    if decision == "approve":
-        call, success = (
-            lambda: services.correction_approve(actor=request.user, correction=correction, note=note),
-            _("更正已批准生效，该考生结果将重新公示。"),
-        )
-    else:
-        call, success = (
-            lambda: services.correction_reject(actor=request.user, correction=correction, note=note),
-            _("更正申请已驳回。"),
-        )
+    call, success = _correction_decision(request, correction, decision)
     return _done(request, correction.result.application.session_id, call, success)
 
 
@@ -247,17 +252,7 @@ def queue_application(request, pk, decision: str):
 @require_POST
 def queue_correction(request, pk, decision: str):
     correction = get_object_or_404(ResultCorrection, pk=pk)
-    note = request.POST.get("note", "")
-    if decision == "approve":
-        call, success = (
-            lambda: services.correction_approve(actor=request.user, correction=correction, note=note),
-            _("更正已批准生效，该考生结果将重新公示。"),
-        )
-    else:
-        call, success = (
-            lambda: services.correction_reject(actor=request.user, correction=correction, note=note),
-            _("更正申请已驳回。"),
-        )
+    call, success = _correction_decision(request, correction, decision)
     return _back(request, call, success)
 
 
