@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
-from certification.views import institution, planning, public, publicity, regulator, school, worker
+from certification.views import desk, filings, institution, planning, public, publicity, regulator, school, worker
 
 from . import views
 
@@ -111,6 +111,23 @@ urlpatterns = [
         "institution/batches/<int:pk>/mark-reported/", institution.batch_mark_reported, name="web-batch-mark-reported"
     ),
     path("institution/batches/<int:pk>/reissue/", institution.batch_reissue, name="web-batch-reissue"),
+    path("institution/filings/", filings.filing_list, name="web-filing-list"),
+    path("institution/filings/new/", filings.filing_new, name="web-filing-new"),
+    path("institution/filings/<int:pk>/", filings.filing_detail, name="web-filing-detail"),
+    path("institution/filings/<int:pk>/withdraw/", filings.filing_withdraw, name="web-filing-withdraw"),
+    path("institution/desk/", desk.desk, name="web-desk"),
+    *[
+        path(
+            f"institution/applications/<int:pk>/{decision}/",
+            desk.direct_decide,
+            {"decision": decision},
+            name=f"web-direct-{decision}",
+        )
+        for decision in ("approve", "reject")
+    ],
+    path("institution/sessions/<int:pk>/corrections/new/", desk.correction_new, name="web-correction-new"),
+    path("institution/certificates/find/", desk.certificate_find, name="web-certificate-find"),
+    path("institution/certificates/<int:pk>/revoke/", desk.certificate_revoke_confirm, name="web-certificate-revoke"),
     path("school/", school.cohort, name="school-cohort"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

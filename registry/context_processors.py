@@ -9,10 +9,10 @@ SESSION_ROLES = (Role.REGULATOR, Role.INSTITUTION_ADMIN, Role.SCHOOL_ADMIN, Role
 
 
 def user_nav(user) -> dict[str, bool]:
-    """{worker, sessions, school, regulator} for `user`, in at most three queries: memberships,
+    """{worker, sessions, institution, school, regulator} for `user`, in at most three queries: memberships,
     the linked person, and (only when no membership gives sessions) a staff assignment."""
     if not user.is_authenticated:
-        return {"worker": False, "sessions": False, "school": False, "regulator": False}
+        return {"worker": False, "sessions": False, "institution": False, "school": False, "regulator": False}
     from assessors.models import Assessor
 
     roles = user_roles(user)
@@ -22,6 +22,8 @@ def user_nav(user) -> dict[str, bool]:
     return {
         "worker": Person.objects.filter(user=user).exists(),
         "sessions": sessions,
+        # an institution's or school's admin: its filings and its desk (直接认定, objections, corrections)
+        "institution": bool(roles.get(Role.INSTITUTION_ADMIN) or roles.get(Role.SCHOOL_ADMIN)),
         "school": bool(roles.get(Role.SCHOOL_ADMIN)),
         "regulator": bool(roles.get(Role.REGULATOR)),
     }
