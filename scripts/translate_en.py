@@ -955,6 +955,8 @@ EN = {
     "请选择职业。": "Please choose an occupation.",
     "备案申请 #%(pk)d 已提交，待监管部门受理。": "Filing application #%(pk)d submitted; it waits for the regulator to accept it.",
     "备案申请已撤回。": "Filing withdrawn.",
+    "更正的考生": "Candidate",
+    "本批次没有有成绩的报名号 %(n)s。": "This session has no application numbered %(n)s with a result.",
 }
 
 

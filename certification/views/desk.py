@@ -102,23 +102,40 @@ def direct_decide(request, pk, decision: str):
 # --- Correction requests of locked results ---
 
 
+SELECT_LIMIT = 300  # up to this many results the form offers a list; beyond, the clerk types the 报名号
+
+
 class CorrectionForm(forms.Form):
-    application = forms.ChoiceField(label=gettext_lazy("考生"))
+    application = forms.ChoiceField(label=gettext_lazy("更正的考生"))
     field = forms.ChoiceField(label=gettext_lazy("更正科目"))
     value = forms.CharField(label=gettext_lazy("新值（分数，或专项考核填 pass / fail）"), max_length=10, required=False)
     reason = forms.CharField(label=gettext_lazy("更正理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, session: Session, applications, **kwargs):
+    def __init__(self, *args, session: Session, **kwargs):
         super().__init__(*args, **kwargs)
-        self.applications = {str(a.pk): a for a in applications}
-        self.fields["application"].choices = [("", "—")] + [
-            (str(a.pk), f"{a.pk} {a.person.name} {a.person.document_masked}（{a.result.get_outcome_display()}）")
-            for a in applications
-        ]
+        self.candidates = (
+            Application.objects.filter(session=session, result__isnull=False)
+            .select_related("person", "result")
+            .order_by("pk")
+        )
+        if self.candidates.count() <= SELECT_LIMIT:
+            self.fields["application"].choices = [("", "—")] + [
+                (str(a.pk), f"{a.pk} {a.person.name} {a.person.document_masked}（{a.result.get_outcome_display()}）")
+                for a in self.candidates
+            ]
+        else:
+            self.fields["application"] = forms.IntegerField(label=gettext_lazy("报名号"), min_value=1)
         if session.evaluation_type == "special_ability":
             self.fields["field"].choices = [("special_passed", _("专项考核（合格/不合格）"))]
         else:
             self.fields["field"].choices = [(part, PART_LABELS[part]) for part in required_parts(session)]
+
+    def clean_application(self):
+        number = self.cleaned_data["application"]
+        application = self.candidates.filter(pk=number).first()
+        if application is None:
+            raise forms.ValidationError(_("本批次没有有成绩的报名号 %(n)s。") % {"n": number})
+        return application
 
     def clean_value(self):
         value = self.cleaned_data["value"].strip()
@@ -138,15 +155,10 @@ def correction_new(request, pk):
     session = _session(request, pk)
     if not selectors.is_admin_of(request.user, session.institution_id):
         raise PermissionDenied(_("只有本机构管理员可以申请更正成绩。"))
-    applications = list(
-        Application.objects.filter(session=session, result__isnull=False)
-        .select_related("person", "result")
-        .order_by("pk")
-    )
-    form = CorrectionForm(request.POST or None, session=session, applications=applications)
+    form = CorrectionForm(request.POST or None, session=session)
     problem = correction_problem(session, Result())  # the session's reason, if any, shown above the form
     if request.method == "POST" and form.is_valid():
-        application = form.applications[form.cleaned_data["application"]]
+        application = form.cleaned_data["application"]
         try:
             correction = services.correction_file(
                 actor=request.user,

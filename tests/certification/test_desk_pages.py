@@ -236,6 +236,25 @@ def test_bad_correction_input_is_a_400_and_changes_nothing(world, client, overri
     assert result.theory == 40
 
 
+def test_a_large_session_takes_the_application_number(world, client, monkeypatch):
+    from certification.views import desk
+
+    monkeypatch.setattr(desk, "SELECT_LIMIT", 0)
+    session = ready_session(world, n=1, failing=1)
+    result = failed(session)
+    url = reverse("web-correction-new", args=[session.pk])
+    login(client, world.admin_a)
+    page = client.get(url).content.decode()
+    assert 'type="number" name="application"' in page and result.application.person.name not in page
+    response = client.post(url, correction_form(result, application=str(world.session.pk + 10**6)))
+    assert response.status_code == 400 and "本批次没有有成绩的报名号" in response.content.decode()
+    other = ready_session(world, n=1, session=world.plan())
+    response = client.post(url, correction_form(passed(other)))  # a result of another session
+    assert response.status_code == 400 and not ResultCorrection.objects.exists()
+    assert client.post(url, correction_form(result)).status_code == 302
+    assert ResultCorrection.objects.get().result == result
+
+
 def test_a_planned_session_says_to_enter_scores_directly(world, client):
     login(client, world.admin_a)
     page = client.get(reverse("web-correction-new", args=[world.session.pk])).content.decode()
