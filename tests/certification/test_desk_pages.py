@@ -7,6 +7,8 @@ import datetime
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certification import services
@@ -371,3 +373,20 @@ def test_desk_in_english(world, client):
     client.cookies["django_language"] = "en"
     page = login(client, world.admin_a).get(DESK).content.decode()
     assert "机构待办" not in page and "直接认定待审批" not in page
+
+
+def test_the_desk_costs_a_constant_number_of_queries(world, client):
+    session = ready_session(world, n=1, failing=4)
+    failures = list(Result.objects.filter(application__session=session, outcome=Result.Outcome.FAILED))
+    login(client, world.admin_a)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(DESK).status_code == 200
+        return len(captured)
+
+    services.correction_file(actor=world.admin_a, result=failures[0], field="theory", value=75, reason="漏计")
+    one = queries()
+    for result in failures[1:]:
+        services.correction_file(actor=world.admin_a, result=result, field="theory", value=75, reason="漏计")
+    assert queries() == one

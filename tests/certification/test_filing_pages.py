@@ -97,6 +97,11 @@ def test_filing_round_trip_through_the_regulator_queue(world, client, newcomer):
     )
     detail = login(client, admin).get(reverse("web-filing-detail", args=[filing.pk])).content.decode()
     assert "限期整改" in detail and "督导发现问题" in detail
+    # Revoked: the state, the reason, and nothing left for the institution to do.
+    login(client, world.regulator).post(reverse("regulator-filing-revoke", args=[filing.pk]), {"reason": "整改不到位"})
+    detail = login(client, admin).get(reverse("web-filing-detail", args=[filing.pk])).content.decode()
+    assert "取消备案" in detail and "整改不到位" in detail and "withdraw-form" not in detail
+    assert f"{filing.scopes.get().pk}:{Level.GRADE_5}" not in client.get(reverse("web-session-new")).content.decode()
 
 
 def test_a_special_ability_scope_with_a_specialty_and_no_level(world, client, newcomer):
