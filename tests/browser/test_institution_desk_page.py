@@ -4,6 +4,7 @@ and on a desktop, under the Content-Security-Policy; the pages never scroll side
 import pytest
 from playwright.sync_api import expect
 
+from certification.models import Certificate
 from registry.models import Filing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,4 +44,16 @@ def test_admin_applies_for_a_filing_and_opens_the_desk(demo, live_server, sign_i
     expect(page.locator("#revoke-find")).to_be_visible()
     assert fits(page)
     shot(page, f"institution-desk-{size}")
+    # Revoke one of its certificates through the confirmation page.
+    certificate = Certificate.objects.filter(institution__memberships__user__username="baosteel_admin").first()
+    page.fill("#revoke-number", certificate.number.lower())
+    page.click("#revoke-find button")
+    expect(page.locator("h1")).to_contain_text("撤销证书")
+    assert fits(page)
+    shot(page, f"certificate-revoke-{size}")
+    page.fill("#revoke-reason", "考核舞弊，经查属实")
+    page.click("#confirm-revoke")
+    expect(page.locator("#certificate-state")).to_contain_text("已撤销")
+    certificate.refresh_from_db()
+    assert certificate.is_revoked and certificate.revocation_reason == "考核舞弊，经查属实"
     assert refused == []
