@@ -112,6 +112,7 @@ urlpatterns = [
     ),
     path("institution/batches/<int:pk>/reissue/", institution.batch_reissue, name="web-batch-reissue"),
     path("school/", school.cohort, name="school-cohort"),
+    path("school/export/", school.cohort_export_view, name="school-cohort-export"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("config.api_urls")),

@@ -896,6 +896,20 @@ EN = {
     "证书已撤销。": "The certificate has been revoked.",
     "受理": "Accept",
     "准予备案": "File",
+    "毕业年份": "Graduating year",
+    "未登记": "Not recorded",
+    "全部": "All",
+    "筛选": "Filter",
+    "学生名单": "Students",
+    "未登记毕业日期": "No graduation date recorded",
+    "毕业学年学生证书": "Graduating students' certificates",
+    "本校评价批次": "Our sessions",
+    "按毕业年份：毕业学年学生人均取得证书数": "Certificates per graduating-year student, by graduating year",
+    "计入学生在任何机构（含合作企业）取得、截至毕业当年年底的有效证书；已撤销的证书不计。": "Counts valid certificates the students obtained from any institution (partner employers included) up to the end of their graduating year; revoked certificates do not count.",
+    "先计划一个评价批次": "Plan a session first",
+    "导出 XLSX": "Export XLSX",
+    "导出 CSV": "Export CSV",
+    "导出含学生姓名，将记入敏感信息查看记录；证件号码已隐去部分。": "The export contains students' names and is recorded in the sensitive-data access log; ID numbers are masked.",
 }
 
 
