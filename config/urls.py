@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
-from certification.views import institution, planning, public, publicity, regulator, school, worker
+from certification.views import evaluation_map, institution, planning, public, publicity, regulator, school, worker
 
 from . import views
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("v/<str:code>", public.verify_code, name="verify-code"),
     path("publicity/", publicity.publicity_list, name="publicity-list"),
     path("publicity/<int:pk>/", publicity.publicity_detail, name="publicity-detail"),
+    path("map/", evaluation_map.training_map, name="training-map"),
     path("institution/objections/<int:pk>/answer/", institution.objection_answer, name="web-objection-answer"),
     path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
     path("regulator/", regulator.queue, name="regulator-queue"),

@@ -910,6 +910,15 @@ EN = {
     "导出 XLSX": "Export XLSX",
     "导出 CSV": "Export CSV",
     "导出含学生姓名，将记入敏感信息查看记录；证件号码已隐去部分。": "The export contains students' names and is recorded in the sensitive-data access log; ID numbers are masked.",
+    "培训评价地图": "Training and evaluation map",
+    "备案在有效期内的评价机构，及其可报名的评价批次。": "Evaluation institutions whose filing is in force, and their sessions open for enrolment.",
+    "筛选条件有误，请重新选择。": "The filter is not valid; please choose again.",
+    "按区分布": "By district",
+    "全部区": "All districts",
+    "备案有效期": "Filing valid",
+    "可报名批次": "Sessions open for enrolment",
+    "暂无": "None",
+    "没有符合条件的评价机构。": "No institution matches.",
 }
 
 
