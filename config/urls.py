@@ -51,6 +51,7 @@ urlpatterns = [
         for decision in ("approve", "reject")
     ],
     path("regulator/findings/<int:pk>/clear/", regulator.queue_finding, name="regulator-finding-clear"),
+    path("regulator/history/<str:kind>/<int:pk>/", regulator.item_history, name="regulator-history"),
     path(
         "regulator/certificates/<int:pk>/revoke/",
         regulator.queue_certificate_revoke,
