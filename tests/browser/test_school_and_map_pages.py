@@ -22,6 +22,9 @@ def test_school_admin_sees_the_figure_and_reaches_planning(demo, live_server, si
     page.goto(f"{live_server.url}/school/")
     expect(page.locator("h1")).to_contain_text("毕业学年学生")
     expect(page.locator("#figures-table")).to_be_visible()
+    # The demo cohort: four graduating students, two holding the partner employer's certificate.
+    expect(page.locator("#student-count")).to_have_text("4")
+    expect(page.locator("#figures-table")).to_contain_text("0.50")
     shot(page, f"school-cohort-{size}")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.locator("a.button", has_text="计划评价批次").first.click()
