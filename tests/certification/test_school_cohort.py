@@ -193,3 +193,21 @@ def test_another_schools_admin_does_not_see_this_cohort(cohort, client):
     body = client.get(reverse("school-cohort")).content.decode()
     assert '<dd id="student-count">0</dd>' in body
     assert "<td>二</td>" not in body
+
+
+def test_school_roster_import_ties_the_diploma_to_the_school_and_the_cohort(world):
+    from registry.levels import Level
+
+    from .conftest import TODAY
+    from .test_imports import roster, xlsx
+
+    world.a.kind, world.a.school_files_as = Institution.Kind.SCHOOL, "social"
+    world.a.save()
+    session = world.plan(level=Level.GRADE_4)
+    soon = TODAY + datetime.timedelta(days=30)
+    headers = ["姓名", "证件号码", "申报途径", "学历类别", "专业", "毕业日期"]
+    row = ["学生甲", factories.resident_id(D(2007, 3, 1)), "院校团体申报", "中职", "电气运行与控制", soon.isoformat()]
+    assert roster(world, xlsx(headers, [row]), session=session).created == 1
+    assert Education.objects.get().school == world.a.name
+    (only,) = cohorts.cohort_students(schools=[world.a])
+    assert (only.name, only.year) == ("学生甲", soon.year)
