@@ -94,3 +94,17 @@ def test_bad_filter_is_a_400_with_a_message(mapped, client):
     response = client.get(reverse("training-map"), {"district": "999999", "level": "x"})
     assert response.status_code == 400
     assert "筛选条件有误" in response.content.decode()
+
+
+def test_map_queries_do_not_grow_with_the_institutions(mapped, client, django_assert_max_num_queries):
+    world, _upcoming, _other = mapped
+    client.get(reverse("training-map"))
+    with django_assert_max_num_queries(20) as few:
+        client.get(reverse("training-map"))
+    baseline = len(few.captured_queries)
+    for i in range(5):
+        institution = factories.InstitutionFactory(name=f"新机构{i}", district="310110")
+        factories.ScopeFactory(filing__institution=institution, occupation=world.electrician, levels=[1, 2])
+    with django_assert_max_num_queries(baseline):
+        body = client.get(reverse("training-map")).content.decode()
+    assert body.count('class="card map-entry"') == 7

@@ -211,3 +211,17 @@ def test_school_roster_import_ties_the_diploma_to_the_school_and_the_cohort(worl
     assert Education.objects.get().school == world.a.name
     (only,) = cohorts.cohort_students(schools=[world.a])
     assert (only.name, only.year) == ("学生甲", soon.year)
+
+
+def test_school_page_and_export_queries_do_not_grow_with_the_cohort(cohort, client, django_assert_max_num_queries):
+    world, school_admin, _s = cohort
+    client.force_login(school_admin)
+    client.get(reverse("school-cohort"))  # warm the session and role caches
+    with django_assert_max_num_queries(40) as few:
+        client.get(reverse("school-cohort"))
+    baseline = len(few.captured_queries)
+    for i in range(5):
+        certify(world, student(world, world.session, f"新{i}", D(2026, 6, 30)), world.session, D(2026, 7, 1))
+    with django_assert_max_num_queries(baseline):
+        body = client.get(reverse("school-cohort")).content.decode()
+    assert '<dd id="student-count">12</dd>' in body
