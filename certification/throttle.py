@@ -75,9 +75,10 @@ def _remaining(start_key: str, window: int, now: float) -> int:
     return max(1, math.ceil((start if start is not None else now) + window - now))
 
 
-def _hit(key: str, limit: int, window: int) -> int:
+def _hit(key: str, limit: int, window: int, on_first_refusal=None) -> int:
     """Count one hit; 0 while within `limit` hits of the window that began with the first of
-    them, else the seconds until that window ends."""
+    them, else the seconds until that window ends. `on_first_refusal` runs once per window, on
+    the hit that first goes over (a sweep is recorded once, not once per refused request)."""
     now = time.time()
     start_key, count_key = _keys(key)
     cache.add(start_key, now, window)
@@ -87,7 +88,11 @@ def _hit(key: str, limit: int, window: int) -> int:
     except ValueError:  # expired between add and incr
         cache.add(count_key, 1, window)
         count = 1
-    return 0 if count <= limit else _remaining(start_key, window, now)
+    if count <= limit:
+        return 0
+    if count == limit + 1 and on_first_refusal is not None:
+        on_first_refusal()
+    return _remaining(start_key, window, now)
 
 
 def _over(key: str, limit: int, window: int) -> int:
@@ -113,26 +118,40 @@ def canonical_certificate_number(raw: object) -> str:
     return "".join(text.split()).upper()
 
 
+def _sweep(request, limit: str, subject: str = ""):
+    """The callback that records a VerificationSweep for the regulator's queue."""
+
+    def record() -> None:
+        from .models import VerificationSweep
+
+        VerificationSweep.objects.create(
+            limit=limit, client=_digest("client", client_ip(request)), subject=subject, path=request.path[:200]
+        )
+
+    return record
+
+
 def verification_check(request, id_number: str | None = None, certificate_number: str | None = None) -> Refusal | None:
     """One check per request (verification or activation); None when allowed. Refusals are
-    logged (without the number) so the regulator can see sweeps."""
+    logged (without the number), and the first refusal of each window is recorded as a
+    VerificationSweep for the regulator's work queue."""
     ip = client_ip(request)
     limit, window = settings.VERIFY_RATE_LIMIT
-    wait = _hit(f"verify:ip:{ip}", limit, window)
+    wait = _hit(f"verify:ip:{ip}", limit, window, _sweep(request, "client"))
     if wait:
         log.warning("verification rate limit hit by client %s", ip)
         return Refusal("client", wait)
     if id_number:
         digest = id_digest(id_number)
         limit, window = settings.VERIFY_RATE_LIMIT_PER_ID
-        wait = _hit(f"verify:id:{digest}:{ip}", limit, window)
+        wait = _hit(f"verify:id:{digest}:{ip}", limit, window, _sweep(request, "id", digest))
         if wait:
             log.warning("verification rate limit hit for one ID number (digest %s) from %s", digest, ip)
             return Refusal("id", wait)
     if certificate_number:
         digest = _digest("certificate", canonical_certificate_number(certificate_number))
         limit, window = settings.VERIFY_RATE_LIMIT_PER_NUMBER
-        wait = _hit(f"verify:number:{digest}", limit, window)
+        wait = _hit(f"verify:number:{digest}", limit, window, _sweep(request, "number", digest))
         if wait:
             log.warning("verification rate limit hit for one certificate number (digest %s) from %s", digest, ip)
             return Refusal("number", wait)
@@ -165,7 +184,8 @@ def activation_check(request, id_number: str) -> Refusal | None:
 
 def activation_failed(request, id_number: str) -> None:
     limit, window = settings.ACTIVATION_RATE_LIMIT_PER_PERSON
-    _hit(_activation_key(request, id_number), limit, window)
+    # The failure that reaches the limit is the one after which activation_check refuses.
+    _hit(_activation_key(request, id_number), limit - 1, window, _sweep(request, "person", id_digest(id_number)))
 
 
 def objection_allowed(request) -> bool:

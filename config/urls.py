@@ -6,7 +6,18 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
-from certification.views import desk, filings, institution, planning, public, publicity, regulator, school, worker
+from certification.views import (
+    desk,
+    evaluation_map,
+    filings,
+    institution,
+    planning,
+    public,
+    publicity,
+    regulator,
+    school,
+    worker,
+)
 
 from . import views
 
@@ -19,6 +30,7 @@ urlpatterns = [
     path("v/<str:code>", public.verify_code, name="verify-code"),
     path("publicity/", publicity.publicity_list, name="publicity-list"),
     path("publicity/<int:pk>/", publicity.publicity_detail, name="publicity-detail"),
+    path("map/", evaluation_map.training_map, name="training-map"),
     path("institution/objections/<int:pk>/answer/", institution.objection_answer, name="web-objection-answer"),
     path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
     path("regulator/", regulator.queue, name="regulator-queue"),
@@ -50,6 +62,7 @@ urlpatterns = [
         for decision in ("approve", "reject")
     ],
     path("regulator/findings/<int:pk>/clear/", regulator.queue_finding, name="regulator-finding-clear"),
+    path("regulator/history/<str:kind>/<int:pk>/", regulator.item_history, name="regulator-history"),
     path(
         "regulator/certificates/<int:pk>/revoke/",
         regulator.queue_certificate_revoke,
@@ -129,6 +142,7 @@ urlpatterns = [
     path("institution/certificates/find/", desk.certificate_find, name="web-certificate-find"),
     path("institution/certificates/<int:pk>/revoke/", desk.certificate_revoke_confirm, name="web-certificate-revoke"),
     path("school/", school.cohort, name="school-cohort"),
+    path("school/export/", school.cohort_export_view, name="school-cohort-export"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("config.api_urls")),

@@ -5,6 +5,7 @@ from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
 from .publicity import Objection
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
+from .sweeps import VerificationSweep
 
 __all__ = [
     "ActivationCode",
@@ -24,4 +25,5 @@ __all__ = [
     "SigningKey",
     "Session",
     "SessionStaff",
+    "VerificationSweep",
 ]

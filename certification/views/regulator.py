@@ -22,8 +22,8 @@ from registry.models import Filing, FilingTransition, Scope
 from registry.selectors import user_is_regulator
 from registry.services import FILING_TRANSITIONS, REGULATOR, filing_transition
 
-from .. import selectors, services
-from ..models import Application, Certificate, Finding, Objection, ResultCorrection
+from .. import history, selectors, services
+from ..models import Application, Certificate, Finding, Objection, ResultCorrection, VerificationSweep
 from ..services import publicity
 from ..services.certificates import certificate_revoke
 
@@ -191,6 +191,7 @@ def queue(request):
         "corrections": _page(request, corrections, "corrections"),
         "objections": _page(request, objections, "objections"),
         "findings": _page(request, findings, "findings"),
+        "sweeps": _page(request, VerificationSweep.objects.all(), "sweeps"),
     }
     return render(
         request,
@@ -278,3 +279,10 @@ def queue_certificate_revoke(request, pk):
         lambda: certificate_revoke(actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")),
         _("证书已撤销。"),
     )
+
+
+@regulator_required
+def item_history(request, kind: str, pk: int):
+    """Every transition and decision on one queue item (certification/history.py)."""
+    title, events = history.item_history(kind, pk)
+    return render(request, "certification/regulator_history.html", {"title": title, "events": events})
