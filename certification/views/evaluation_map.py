@@ -52,9 +52,6 @@ def training_map(request):
     )
     entries, per_district = map_entries(criteria)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    for entry in page:
-        for scope in entry.scopes:
-            scope.level_labels = [Level(level).label for level in sorted(scope.levels or [])]
     query = request.GET.copy()
     query.pop("page", None)
     without_district = query.copy()
