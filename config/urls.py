@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
-from certification.views import institution, planning, public, publicity, regulator, school, worker
+from certification.views import institution, planning, public, publicity, regulator, school, supervisor, worker
 
 from . import views
 
@@ -50,6 +50,11 @@ urlpatterns = [
         for decision in ("approve", "reject")
     ],
     path("regulator/findings/<int:pk>/clear/", regulator.queue_finding, name="regulator-finding-clear"),
+    path("regulator/findings/<int:pk>/sanction/", regulator.queue_sanction, name="regulator-finding-sanction"),
+    path("regulator/reports/<int:pk>/dismiss/", regulator.queue_report_dismiss, name="regulator-report-dismiss"),
+    path("regulator/reports/<int:pk>/finding/", regulator.queue_report_finding, name="regulator-report-finding"),
+    path("supervisor/", supervisor.supervisor_home, name="supervisor-home"),
+    path("supervision/report/", supervisor.report, name="supervision-report"),
     path(
         "regulator/certificates/<int:pk>/revoke/",
         regulator.queue_certificate_revoke,

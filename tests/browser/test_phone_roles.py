@@ -1,0 +1,72 @@
+"""Issue 11 on a 390×844 phone: an assessor scores a candidate on the score grid (each candidate
+a card, the outcome computed live as scores are typed, the server's on save), and a supervisor
+files a finding that shows as holding until cleared. No sideways page scroll."""
+
+import pytest
+from playwright.sync_api import expect
+
+from assessors.models import Assessor
+from certification import services
+from certification.models import Application, Finding
+
+from .test_browser import planned_session
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_assessor_scores_a_candidate_on_a_phone(demo, live_server, sign_in, shot):
+    session = planned_session(candidates=2)
+    assessor = Assessor.objects.filter(institution=session.institution, kind="assessor").order_by("pk").first()
+    first, second = Application.objects.filter(session=session).order_by("pk")
+    page = sign_in(assessor.user.username, **PHONE)
+    page.goto(f"{live_server.url}/institution/sessions/{session.pk}/scores/")
+    card = page.locator(f"tr[data-application='{first.pk}']")
+    outcome = card.locator("td.outcome output")
+    expect(outcome).to_have_text("待评分")
+    page.fill(f"input[name=theory-{first.pk}]", "75")
+    expect(outcome).to_contain_text("待评分")  # practical still missing
+    page.fill(f"input[name=practical-{first.pk}]", "82.5")
+    expect(outcome).to_contain_text("合格")
+    expect(outcome).to_have_attribute("data-live", "passed")
+    page.fill(f"input[name=practical-{first.pk}]", "55")
+    expect(outcome).to_have_attribute("data-live", "failed")
+    page.fill(f"input[name=practical-{first.pk}]", "82.5")
+    expect(outcome).to_contain_text("未保存")
+    assert no_sideways_scroll(page)
+    shot(page, "phone-score-grid-typed")
+    page.click("#save-scores")
+    expect(page.locator(".messages")).to_contain_text("成绩已保存")
+    expect(page.locator(f"tr[data-application='{first.pk}'] td.outcome output")).to_have_attribute(
+        "data-saved", "passed"
+    )
+    first.result.refresh_from_db()
+    second.result.refresh_from_db()
+    assert first.result.outcome == "passed" and second.result.outcome == "pending"
+    assert no_sideways_scroll(page)
+    shot(page, "phone-score-grid-saved")
+
+
+def test_supervisor_files_a_finding_on_a_phone_and_sees_it_held(demo, live_server, sign_in, shot):
+    session = planned_session()
+    supervisor = Assessor.objects.filter(institution=session.institution, kind="internal_supervisor").first()
+    admin = session.created_by
+    services.session_staff_assign(actor=admin, session=session, assessor=supervisor, role="internal_supervisor")
+    page = sign_in(supervisor.user.username, **PHONE)
+    page.goto(f"{live_server.url}/supervisor/")
+    expect(page.locator(f"#supervised-{session.pk}")).to_be_visible()
+    page.select_option("#id_target", f"session-{session.pk}")
+    page.select_option("#id_severity", "major")
+    page.fill("#id_text", "考场未按规定配备监控")
+    page.click("#finding-form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("已提交")
+    finding = Finding.objects.get(session=session)
+    expect(page.locator(f"#my-finding-{finding.pk}")).to_contain_text("未解除，暂停中")
+    expect(page.locator(f"#supervised-{session.pk}")).to_contain_text("督导暂停")
+    assert no_sideways_scroll(page)
+    shot(page, "phone-supervisor-finding")
