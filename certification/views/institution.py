@@ -230,7 +230,8 @@ def scores(request, pk, import_errors=None):
             )
         )
     posted = request.POST if row_errors else {}
-    marks = {} if special_type else required_parts(session)
+    required = {} if special_type else required_parts(session)
+    marks = {part: required[part] for part in ("theory", "practical", "review") if part in required}
     for application in applications:
         application.inputs = []
         for part in parts:

@@ -56,9 +56,13 @@ def institution_targets(user: User):
 
 class FindingForm(forms.Form):
     target = forms.ChoiceField(label=_lazy("督导对象"))
-    visit_date = forms.DateField(label=_lazy("督导日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    visit_date = forms.DateField(
+        label=_lazy("督导日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     severity = forms.ChoiceField(label=_lazy("严重程度"), choices=Finding.Severity.choices)
-    deadline = forms.DateField(label=_lazy("整改期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(
+        label=_lazy("整改期限"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     text = forms.CharField(
         label=_lazy("督导发现"), widget=forms.Textarea(attrs={"rows": 4}), max_length=supervision.MAX_TEXT
     )

@@ -166,6 +166,9 @@ def test_revocation_of_an_overdue_session_finding_revokes_the_session_scope_fili
         actor=world.regulator, finding=finding, kind="revoke", reason="逾期未整改", today=D(2026, 6, 1)
     )
     assert Filing.objects.get(pk=world.session.scope.filing_id).state == Filing.State.REVOKED
+    with pytest.raises(DomainError) as caught:  # a revoked filing plans nothing
+        world.plan()
+    assert "scope" in caught.value.message_dict
     assert world.b.filings.get().state == Filing.State.FILED  # another institution untouched
 
 
