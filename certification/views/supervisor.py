@@ -111,7 +111,7 @@ def supervisor_home(request):
         status = 400
     findings = (
         Finding.objects.filter(supervisor__user=request.user)
-        .select_related("session__institution", "session__occupation", "institution", "cleared_by")
+        .select_related("session__institution", "session__occupation", "institution", "cleared_by", "sanction")
         .order_by("-opened_at", "-pk")[:100]
     )
     context = {"sessions": sessions, "findings": findings, "form": form, "today": today}

@@ -70,3 +70,44 @@ def test_supervisor_files_a_finding_on_a_phone_and_sees_it_held(demo, live_serve
     expect(page.locator(f"#supervised-{session.pk}")).to_contain_text("督导暂停")
     assert no_sideways_scroll(page)
     shot(page, "phone-supervisor-finding")
+
+
+def test_public_report_then_regulator_decides_report_and_sanction_on_a_phone(demo, live_server, browser, sign_in, shot):
+    from certification.models import Report
+    from registry.models import Filing, Institution
+
+    context = browser.new_context(locale="zh-CN", **PHONE)
+    public = context.new_page()
+    public.goto(f"{live_server.url}/supervision/report/")
+    institution = Institution.objects.get(name="上海申技职业技能评价中心")
+    public.select_option("#id_institution", str(institution.pk))
+    public.fill("#id_text", "考场内有人使用手机搜题，考务人员未制止。")
+    public.click("#report-form button[type=submit]")
+    expect(public.locator(".messages")).to_contain_text("反映已提交")
+    assert no_sideways_scroll(public)
+    shot(public, "phone-public-report")
+    report = Report.objects.get(institution=institution)
+    assert report.contact == "" and report.state == Report.State.OPEN
+
+    page = sign_in("regulator", **PHONE)
+    page.goto(f"{live_server.url}/regulator/#reports")
+    card = page.locator(f"#report-{report.pk}")
+    card.locator("select[name=severity]").select_option("major")
+    card.locator("input[name=note]").first.fill("立案核查")
+    card.get_by_role("button", name="转为督导发现").click()
+    expect(page.locator(".messages")).to_contain_text("反映已转为督导发现")
+    report.refresh_from_db()
+    assert report.state == Report.State.FINDING and report.finding.institution == institution
+
+    # The demo's overdue finding on the same institution proposes a sanction: suspend the filing.
+    proposal = page.locator(".sanction", has_text="考务档案不全")
+    expect(proposal).to_be_visible()
+    assert no_sideways_scroll(page)
+    shot(page, "phone-regulator-sanctions")
+    proposal.locator("select[name=kind]").select_option("suspend")
+    proposal.locator("input[name=reason]").fill("逾期未整改，限期整改")
+    proposal.get_by_role("button", name="作出决定").click()
+    expect(page.locator(".messages")).to_contain_text("处罚决定已记录")
+    filing = Filing.objects.get(institution=institution)
+    assert filing.state == Filing.State.SUSPENDED
+    assert filing.transitions.filter(to_state="suspended", reason="逾期未整改，限期整改").exists()

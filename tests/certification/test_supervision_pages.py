@@ -192,3 +192,35 @@ def test_regulator_turns_a_report_into_a_finding_from_the_queue(world, client):
     assert report.state == Report.State.FINDING and finding.institution == world.a and finding.deadline == deadline
     page = client.get(QUEUE).content.decode()
     assert f'id="sanction-{finding.pk}"' in page  # severe: proposes a sanction
+
+
+def test_queue_supervision_sections_cost_the_same_queries_for_one_item_or_many(
+    world, client, django_assert_max_num_queries
+):
+    attach(world)
+
+    def add_one():  # a severe finding on an institution and one on a session, and a public report
+        severe(world)
+        services.finding_open(
+            actor=world.internal_supervisor.user, session=world.session, text="考场问题", severity="severe"
+        )
+        services.report_file(institution=world.b, text="乱收费")
+
+    login(client, world.regulator)
+    add_one()
+    client.get(QUEUE)
+    with django_assert_max_num_queries(40) as few:
+        client.get(QUEUE)
+    baseline = len(few.captured_queries)
+    for _ in range(3):
+        add_one()
+    with django_assert_max_num_queries(baseline):
+        page = client.get(QUEUE).content.decode()
+    assert page.count('class="card sanction"') == 8 and page.count('class="card report"') == 4
+
+
+def test_supervisor_sees_the_sanction_decided_on_their_finding(world, client):
+    finding = severe(world)
+    services.sanction_decide(actor=world.regulator, finding=finding, kind="suspend", reason="限期整改三十日")
+    page = login(client, world.external_supervisor.user).get(PAGE).content.decode()
+    assert f'id="my-finding-{finding.pk}"' in page and "限期整改三十日" in page
