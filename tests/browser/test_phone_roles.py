@@ -25,6 +25,8 @@ def test_assessor_scores_a_candidate_on_a_phone(demo, live_server, sign_in, shot
     assessor = Assessor.objects.filter(institution=session.institution, kind="assessor").order_by("pk").first()
     first, second = Application.objects.filter(session=session).order_by("pk")
     page = sign_in(assessor.user.username, **PHONE)
+    csp = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and csp.append(message.text))
     page.goto(f"{live_server.url}/institution/sessions/{session.pk}/scores/")
     card = page.locator(f"tr[data-application='{first.pk}']")
     outcome = card.locator("td.outcome output")
@@ -49,6 +51,7 @@ def test_assessor_scores_a_candidate_on_a_phone(demo, live_server, sign_in, shot
     second.result.refresh_from_db()
     assert first.result.outcome == "passed" and second.result.outcome == "pending"
     assert no_sideways_scroll(page)
+    assert csp == []  # the live outcome is a static script under the policy
     shot(page, "phone-score-grid-saved")
 
 
@@ -111,3 +114,25 @@ def test_public_report_then_regulator_decides_report_and_sanction_on_a_phone(dem
     filing = Filing.objects.get(institution=institution)
     assert filing.state == Filing.State.SUSPENDED
     assert filing.transitions.filter(to_state="suspended", reason="逾期未整改，限期整改").exists()
+
+
+def test_the_same_pages_at_desktop_size(demo, live_server, sign_in, shot):
+    session = planned_session(candidates=2)
+    assessor = Assessor.objects.filter(institution=session.institution, kind="assessor").order_by("pk").first()
+    page = sign_in(assessor.user.username, viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/institution/sessions/{session.pk}/scores/")
+    expect(page.locator("#score-grid thead")).to_be_visible()  # a table on a wide screen, not cards
+    name = page.locator("#score-grid tbody th.name").first
+    assert name.evaluate("element => getComputedStyle(element).position") == "sticky"
+    shot(page, "desktop-score-grid")
+    page.goto(f"{live_server.url}/supervision/report/")
+    expect(page.locator("#report-form")).to_be_visible()
+    shot(page, "desktop-public-report")
+    supervisor = sign_in("baosteel_internal_supervisor_4", viewport={"width": 1280, "height": 800})
+    supervisor.goto(f"{live_server.url}/supervisor/")
+    expect(supervisor.locator("#finding-form")).to_be_visible()
+    shot(supervisor, "desktop-supervisor")
+    regulator = sign_in("regulator", viewport={"width": 1280, "height": 800})
+    regulator.goto(f"{live_server.url}/regulator/#sanctions")
+    expect(regulator.locator(".sanction").first).to_be_visible()
+    shot(regulator, "desktop-regulator-queue")
