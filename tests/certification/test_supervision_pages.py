@@ -224,3 +224,17 @@ def test_supervisor_sees_the_sanction_decided_on_their_finding(world, client):
     services.sanction_decide(actor=world.regulator, finding=finding, kind="suspend", reason="限期整改三十日")
     page = login(client, world.external_supervisor.user).get(PAGE).content.decode()
     assert f'id="my-finding-{finding.pk}"' in page and "限期整改三十日" in page
+
+
+def test_api_lists_an_institution_findings_on_it_and_on_its_sessions(world, client):
+    attach(world)
+    on_session = services.finding_open(actor=world.internal_supervisor.user, session=world.session, text="考场问题")
+    on_institution = severe(world)
+    services.finding_open(actor=world.external_supervisor.user, institution=world.b, text="别家机构")
+    rows = login(client, world.regulator).get("/api/findings/", {"institution": world.a.pk}).json()
+    rows = rows.get("results", rows)
+    assert {row["id"] for row in rows} == {on_session.pk, on_institution.pk}
+    assert {row["severity"] for row in rows} == {"minor", "severe"}
+    client.force_login(world.admin_b)  # another institution's admin sees neither
+    rows = client.get("/api/findings/", {"institution": world.a.pk}).json()
+    assert rows.get("results", rows) == []
