@@ -141,3 +141,25 @@ def demo_school_cohort(*, school: Institution, admin: User) -> Session | None:
             actor=admin, session=session, name=name, document_number=number, pathway="school_group", on=today
         )
     return session
+
+
+def demo_supervision(*, reported: Institution, inspected: Institution) -> None:
+    """Something in each supervision screen: an external supervisor's finding on `inspected`
+    past its rectification deadline (so the regulator's queue proposes a sanction), and an open
+    public report about `reported`. Runs once."""
+    from .models import Finding, Report
+
+    supervisor = Assessor.objects.filter(kind=Assessor.Kind.EXTERNAL_SUPERVISOR).select_related("user").first()
+    today = timezone.localdate()
+    if supervisor is not None and not Finding.objects.filter(institution=inspected).exists():
+        Finding.objects.create(
+            institution=inspected,
+            supervisor=supervisor,
+            opened_by=supervisor.user,
+            visit_date=today - datetime.timedelta(days=45),
+            deadline=today - datetime.timedelta(days=15),
+            severity=Finding.Severity.MAJOR,
+            text="考务档案不全：两场考试的监考记录缺少监考人员签名。",
+        )
+    if not Report.objects.filter(institution=reported).exists():
+        Report.objects.create(institution=reported, text="报名时被要求另购高价培训资料，否则不予报名。")

@@ -196,3 +196,13 @@ def objection_allowed(request) -> bool:
         log.warning("objection rate limit hit by client %s", ip)
         return False
     return True
+
+
+def report_allowed(request) -> bool:
+    """Public reports about an institution (社会监督), per client, like objections."""
+    ip = client_ip(request)
+    limit, window = settings.REPORT_RATE_LIMIT
+    if _hit(f"report:ip:{ip}", limit, window):
+        log.warning("report rate limit hit by client %s", ip)
+        return False
+    return True

@@ -16,6 +16,7 @@ from certification.views import (
     publicity,
     regulator,
     school,
+    supervisor,
     worker,
 )
 
@@ -63,6 +64,11 @@ urlpatterns = [
     ],
     path("regulator/findings/<int:pk>/clear/", regulator.queue_finding, name="regulator-finding-clear"),
     path("regulator/history/<str:kind>/<int:pk>/", regulator.item_history, name="regulator-history"),
+    path("regulator/findings/<int:pk>/sanction/", regulator.queue_sanction, name="regulator-finding-sanction"),
+    path("regulator/reports/<int:pk>/dismiss/", regulator.queue_report_dismiss, name="regulator-report-dismiss"),
+    path("regulator/reports/<int:pk>/finding/", regulator.queue_report_finding, name="regulator-report-finding"),
+    path("supervisor/", supervisor.supervisor_home, name="supervisor-home"),
+    path("supervision/report/", supervisor.report, name="supervision-report"),
     path(
         "regulator/certificates/<int:pk>/revoke/",
         regulator.queue_certificate_revoke,

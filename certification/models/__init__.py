@@ -5,6 +5,7 @@ from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
 from .publicity import Objection
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
+from .supervision import Report, Sanction
 from .sweeps import VerificationSweep
 
 __all__ = [
@@ -18,8 +19,10 @@ __all__ = [
     "IssuanceBatch",
     "Objection",
     "Reissue",
+    "Report",
     "Result",
     "ResultCorrection",
+    "Sanction",
     "SerialCounter",
     "Series",
     "SigningKey",
