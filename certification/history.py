@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from registry.models import Filing
 
-from .models import Application, Certificate, Finding, Objection, ResultCorrection
+from .models import Application, Certificate, Finding, Objection, ResultCorrection, Sanction
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,12 @@ def certificate_history(certificate: Certificate) -> list[Event]:
 
 
 def finding_history(finding: Finding) -> list[Event]:
-    events = [Event(finding.opened_at, _("提出督导发现"), finding.supervisor.person.name, finding.text)]
+    opener = finding.supervisor.person.name if finding.supervisor_id else _who(finding.opened_by)
+    events = [Event(finding.opened_at, _("督导发现已提出"), opener, finding.text)]
+    for sanction in Sanction.objects.filter(finding=finding).select_related("decided_by"):
+        events.append(
+            Event(sanction.decided_at, sanction.get_kind_display(), _who(sanction.decided_by), sanction.reason)
+        )
     if finding.cleared_at:
         events.append(Event(finding.cleared_at, _("解除督导发现"), _who(finding.cleared_by), finding.clearance))
     return events

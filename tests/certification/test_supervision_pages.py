@@ -238,3 +238,22 @@ def test_api_lists_an_institution_findings_on_it_and_on_its_sessions(world, clie
     client.force_login(world.admin_b)  # another institution's admin sees neither
     rows = client.get("/api/findings/", {"institution": world.a.pk}).json()
     assert rows.get("results", rows) == []
+
+
+def test_history_of_a_finding_from_a_report_names_the_regulator_and_the_sanction(world, client):
+    """A finding made from a public report has no supervisor: its history names who opened it and
+    lists the sanction decided on it (this page answered 500 before)."""
+    report = services.report_file(institution=world.a, text="考场代考")
+    login(client, world.regulator)
+    deadline = timezone.localdate() + datetime.timedelta(days=20)
+    client.post(
+        reverse("regulator-report-finding", args=[report.pk]),
+        {"note": "立案核查", "severity": "severe", "deadline": deadline.isoformat()},
+    )
+    finding = Report.objects.get(pk=report.pk).finding
+    client.post(reverse("regulator-finding-sanction", args=[finding.pk]), {"kind": "suspend", "reason": "严重违规"})
+    response = client.get(reverse("regulator-history", args=["finding", finding.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "督导发现已提出" in page and world.regulator.username in page
+    assert "限期整改" in page and "严重违规" in page
