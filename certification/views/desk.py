@@ -7,7 +7,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -65,7 +67,21 @@ def desk(request, status=200):
         .order_by("-corrected_at", "-pk")[:LIST_LIMIT]
     )
     batches = selectors.batches_for(request.user).filter(institution_id__in=ids).order_by("-pk")[:20]
-    context = {"pending": pending, "objections": objections, "corrections": corrections, "batches": batches}
+    # Supervision findings on the institution or its sessions: open ones first, with their deadline.
+    findings = (
+        selectors.findings_for(request.user)
+        .filter(Q(institution_id__in=ids) | Q(session__institution_id__in=ids))
+        .select_related("sanction")
+        .order_by(F("cleared_at").desc(nulls_first=True), "deadline", "-pk")[:LIST_LIMIT]
+    )
+    context = {
+        "pending": pending,
+        "objections": objections,
+        "corrections": corrections,
+        "batches": batches,
+        "findings": findings,
+        "today": timezone.localdate(),
+    }
     return render(request, "certification/desk.html", context, status=status)
 
 

@@ -10,6 +10,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from certification import services
 from certification.models import Application, Certificate, Result, ResultCorrection, Session
@@ -390,3 +391,19 @@ def test_the_desk_costs_a_constant_number_of_queries(world, client):
     for result in failures[1:]:
         services.correction_file(actor=world.admin_a, result=result, field="theory", value=75, reason="漏计")
     assert queries() == one
+
+
+def test_desk_shows_the_institution_its_findings_with_deadline_and_never_another_institutions(world, client):
+    """An institution learns of the findings on it and on its sessions, with their deadline, on its
+    desk; a finding on institution B never shows on A's desk."""
+    from certification.models import Finding
+
+    today = timezone.localdate()
+    mine = Finding.objects.create(
+        institution=world.a, text="档案不全", severity="major", deadline=today - datetime.timedelta(days=1)
+    )
+    theirs = Finding.objects.create(institution=world.b, text="他机构的问题", severity="severe")
+    client.force_login(world.admin_a)
+    page = client.get(DESK).content.decode()
+    assert f'id="finding-{mine.pk}"' in page and "档案不全" in page and "已逾期" in page
+    assert f'id="finding-{theirs.pk}"' not in page and "他机构的问题" not in page
