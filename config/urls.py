@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
+from certification.views import audit as audit_views
 from certification.views import institution, planning, public, publicity, regulator, school, worker
 
 from . import views
@@ -22,6 +23,7 @@ urlpatterns = [
     path("institution/objections/<int:pk>/answer/", institution.objection_answer, name="web-objection-answer"),
     path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
     path("regulator/", regulator.queue, name="regulator-queue"),
+    path("regulator/audit/", audit_views.audit_log, name="regulator-audit"),
     *[
         path(
             f"regulator/filings/<int:pk>/{action}/",

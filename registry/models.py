@@ -12,6 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from . import identity
+from .audit import PERSON_SENSITIVE_FIELDS, audited
 from .levels import EvaluationType, ExamPart, Level
 
 
@@ -111,6 +112,7 @@ class Standard(models.Model):
         verbose_name=_("相关职业"),
         help_text=_("申报条件中“本职业或相关职业”的相关职业：其工作年限和证书同样计算"),
     )
+    history = audited()
 
     class Meta:
         ordering = ["occupation__code", "-is_current", "version"]
@@ -298,6 +300,7 @@ class Institution(models.Model):
         help_text=_("可选：普通申报取得三级及以上者占本单位职工的比例上限（0–1）"),
     )
     staff_count = models.PositiveIntegerField(_("职工人数"), null=True, blank=True)
+    history = audited()
 
     class Meta:
         ordering = ["name"]
@@ -335,6 +338,9 @@ class Institution(models.Model):
         if self.jurisdiction == self.Jurisdiction.PROVINCE and self.national_code != "0000":
             raise ValidationError({"national_code": _("省级备案的机构代码固定为 0000。")})
 
+    def audit_institution_id(self) -> int | None:
+        return self.pk
+
     @property
     def certificate_letter(self) -> str:
         """Position 1 of a skill-level certificate number: Y employer, S social organisation."""
@@ -358,6 +364,7 @@ class Filing(models.Model):
     valid_from = models.DateField(_("有效期起"))
     valid_until = models.DateField(_("有效期止"))
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    history = audited()
 
     class Meta:
         ordering = ["institution", "-valid_from"]
@@ -369,6 +376,9 @@ class Filing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution} {self.valid_from}–{self.valid_until}（{self.get_state_display()}）"
+
+    def audit_institution_id(self) -> int | None:
+        return self.institution_id
 
     def in_force_on(self, day: datetime.date) -> bool:
         return self.state == self.State.FILED and self.valid_from <= day <= self.valid_until
@@ -394,6 +404,7 @@ class Scope(models.Model):
         help_text=_("空表示该职业的所有工种"),
     )
     levels = models.JSONField(_("等级"), default=list, blank=True, help_text=_("专项职业能力为空"))
+    history = audited()
 
     class Meta:
         verbose_name = _("备案范围")
@@ -402,6 +413,9 @@ class Scope(models.Model):
     def __str__(self) -> str:
         levels = "、".join(str(Level(level).label) for level in sorted(self.levels))
         return f"{self.get_evaluation_type_display()} {self.occupation.name} {levels}"
+
+    def audit_institution_id(self) -> int | None:
+        return Filing.objects.filter(pk=self.filing_id).values_list("institution_id", flat=True).first()
 
     def covers(self, *, evaluation_type: str, occupation_id: int, specialty_id: int | None, level: int | None) -> bool:
         if self.evaluation_type != evaluation_type or self.occupation_id != occupation_id:
@@ -482,6 +496,8 @@ class Person(models.Model):
     user = models.OneToOneField(
         User, models.SET_NULL, null=True, blank=True, related_name="person", verbose_name=_("账号")
     )
+    # The encrypted number and its hash stay out of history; the masked copy is enough to audit.
+    history = audited(excluded_fields=PERSON_SENSITIVE_FIELDS)
 
     class Meta:
         ordering = ["id"]

@@ -896,6 +896,24 @@ EN = {
     "证书已撤销。": "The certificate has been revoked.",
     "受理": "Accept",
     "准予备案": "File",
+    # issue 12: the audit log
+    "新建": "Created",
+    "修改": "Changed",
+    "删除": "Deleted",
+    "审计日志": "Audit log",
+    "备案、备案范围、评价批次、成绩、证书（含撤销、补发）、人员、机构和职业标准的每次变更：谁、何时、原值和新值。批量写入（发证时批量生成证书、标记上报）不逐条记录。": "Every change to filings, scopes, sessions, results, certificates (revocation and reissue included), people, institutions and standards: who, when, the old and the new value. Bulk writes (certificates created by a batch, marking as reported) are not recorded one by one.",
+    "筛选": "Filter",
+    "共 %(n)s 条记录": "%(n)s entries",
+    "操作人": "Changed by",
+    "字段": "Field",
+    "没有符合条件的记录。": "No entries match.",
+    "对象类型": "Object type",
+    "对象编号": "Object id",
+    "操作人（用户名）": "Changed by (username)",
+    "起始日期": "From",
+    "截止日期": "To",
+    "全部": "All",
+    "截止日期早于起始日期。": "The end date is before the start date.",
 }
 
 
