@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from django.db.models import CharField, Value
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Filing, Institution, Person, Scope, Standard
+from registry.models import Appointment, Filing, Institution, Person, Scope, Standard
 
-from .models import Certificate, Reissue, Result, Session
+from .models import Certificate, Promotion, Reissue, Result, Session
 
 # Object type → audited model; the keys are the page's filter values.
 AUDITED = {
@@ -23,6 +23,8 @@ AUDITED = {
     "person": Person,
     "institution": Institution,
     "standard": Standard,
+    "promotion": Promotion,
+    "appointment": Appointment,
 }
 ACTIONS = {"+": _("新建"), "~": _("修改"), "-": _("删除")}
 

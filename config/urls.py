@@ -6,8 +6,18 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
+from certification.views import (
+    appointments,
+    competitions,
+    institution,
+    planning,
+    public,
+    publicity,
+    regulator,
+    school,
+    worker,
+)
 from certification.views import audit as audit_views
-from certification.views import institution, planning, public, publicity, regulator, school, worker
 
 from . import views
 
@@ -24,6 +34,23 @@ urlpatterns = [
     path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
     path("regulator/", regulator.queue, name="regulator-queue"),
     path("regulator/audit/", audit_views.audit_log, name="regulator-audit"),
+    path("regulator/competitions/", competitions.competitions, name="regulator-competitions"),
+    *(
+        path(
+            f"regulator/promotions/<int:pk>/{decision}/",
+            competitions.promotion_decide,
+            {"decision": decision},
+            name=f"regulator-promotion-{decision}",
+        )
+        for decision in ("approve", "reject")
+    ),
+    path("regulator/appointments/", appointments.regulator_appointments, name="regulator-appointments"),
+    path(
+        "regulator/appointments/<int:pk>/publish/",
+        appointments.appointment_publish,
+        name="regulator-appointment-publish",
+    ),
+    path("institution/appointments/", appointments.institution_appointments, name="institution-appointments"),
     *[
         path(
             f"regulator/filings/<int:pk>/{action}/",

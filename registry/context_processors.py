@@ -9,10 +9,10 @@ SESSION_ROLES = (Role.REGULATOR, Role.INSTITUTION_ADMIN, Role.SCHOOL_ADMIN, Role
 
 
 def user_nav(user) -> dict[str, bool]:
-    """{worker, sessions, school, regulator} for `user`, in at most three queries: memberships,
+    """{worker, sessions, school, regulator, institution_admin} for `user`, in at most three queries: memberships,
     the linked person, and (only when no membership gives sessions) a staff assignment."""
     if not user.is_authenticated:
-        return {"worker": False, "sessions": False, "school": False, "regulator": False}
+        return {"worker": False, "sessions": False, "school": False, "regulator": False, "institution_admin": False}
     from assessors.models import Assessor
 
     roles = user_roles(user)
@@ -24,6 +24,7 @@ def user_nav(user) -> dict[str, bool]:
         "sessions": sessions,
         "school": bool(roles.get(Role.SCHOOL_ADMIN)),
         "regulator": bool(roles.get(Role.REGULATOR)),
+        "institution_admin": bool(roles.get(Role.INSTITUTION_ADMIN)),
     }
 
 

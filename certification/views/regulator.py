@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 
 from registry.errors import DomainError, Forbidden
 from registry.identity import normalize_certificate_number
-from registry.models import Filing, FilingTransition, Scope
+from registry.models import Appointment, Filing, FilingTransition, Scope
 from registry.selectors import user_is_regulator
 from registry.services import FILING_TRANSITIONS, REGULATOR, filing_transition
 
 from .. import selectors, services
-from ..models import Application, Certificate, Finding, Objection, ResultCorrection
+from ..models import Application, Certificate, Finding, Objection, Promotion, ResultCorrection
 from ..services import publicity
 from ..services.certificates import certificate_revoke
 
@@ -176,6 +176,17 @@ def queue(request):
         .select_related("session__institution", "supervisor__person")
         .order_by("opened_at", "pk")
     )
+    # issue 12: competition promotions to approve, appointments to publish
+    promotions = (
+        Promotion.objects.filter(state=Promotion.State.PENDING)
+        .select_related("person", "occupation", "award")
+        .order_by("created_at", "pk")
+    )
+    appointments = (
+        Appointment.objects.filter(published_on__isnull=True, institution__isnull=False)
+        .select_related("person", "occupation", "institution")
+        .order_by("pk")
+    )
     number = normalize_certificate_number(request.GET.get("number", "")) if request.GET.get("number") else ""
     certificate = (
         Certificate.objects.select_related("person", "institution", "occupation").filter(number=number).first()
@@ -191,6 +202,8 @@ def queue(request):
         "corrections": _page(request, corrections, "corrections"),
         "objections": _page(request, objections, "objections"),
         "findings": _page(request, findings, "findings"),
+        "promotions": _page(request, promotions, "promotions"),
+        "appointments": _page(request, appointments, "appointments"),
     }
     return render(
         request,
