@@ -5,7 +5,7 @@ fields it changed (old → new)."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Value
+from django.db.models import CharField, OuterRef, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Appointment, Filing, Institution, Person, Scope, Standard
@@ -94,9 +94,17 @@ def _display(model_field, value) -> str:
     return str(value)
 
 
-def _changes(record, model) -> list[Change]:
-    previous = record.prev_record if record.history_type == "~" else None
-    if previous is None:
+def _changes(record, previous, model) -> list[Change]:
+    """Old → new per changed field; for a created object, each field it was created with."""
+    if record.history_type == "+":
+        return [
+            Change(field=str(f.verbose_name), old="—", new=_display(f, getattr(record, f.attname)))
+            for f in model._meta.concrete_fields
+            if hasattr(record, f.attname)
+            and f.attname != model._meta.pk.attname
+            and getattr(record, f.attname) not in (None, "", [])
+        ]
+    if record.history_type != "~" or previous is None:
         return []
     delta = record.diff_against(previous, foreign_keys_are_objs=False)
     changes = []
@@ -113,15 +121,26 @@ def _changes(record, model) -> list[Change]:
 
 
 def audit_entries(page_rows) -> list[Entry]:
-    """The entries for one page of `audit_rows`: one query per object type on the page for the
-    rows, one for the institutions' names, and one per changed row for its previous version."""
+    """The entries for one page of `audit_rows`: per object type on the page, one query for the
+    rows (with the id of each one's previous version) and one for those previous versions; one
+    for the institutions' names. The count does not grow with the page's length."""
     by_kind: dict[str, list[int]] = {}
     for _at, history_id, kind in page_rows:
         by_kind.setdefault(kind, []).append(history_id)
-    records = {}
+    records, previous = {}, {}
     for kind, ids in by_kind.items():
-        for record in AUDITED[kind].history.model.objects.filter(history_id__in=ids).select_related("history_user"):
-            records[(kind, record.history_id)] = record
+        history = AUDITED[kind].history.model
+        before = history.objects.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
+        rows = (
+            history.objects.filter(history_id__in=ids)
+            .select_related("history_user")
+            .annotate(previous_id=Subquery(before.order_by("-history_date", "-history_id").values("history_id")[:1]))
+        )
+        rows = list(rows)
+        records.update(((kind, record.history_id), record) for record in rows)
+        wanted = [r.previous_id for r in rows if r.previous_id and r.history_type == "~"]
+        for record in history.objects.filter(history_id__in=wanted):
+            previous[(kind, record.history_id)] = record
     institution_ids = {r.audit_institution for r in records.values() if r.audit_institution}
     names = dict(Institution.objects.filter(pk__in=institution_ids).values_list("pk", "name"))
     entries = []
@@ -137,7 +156,7 @@ def audit_entries(page_rows) -> list[Entry]:
                 user=record.history_user.username if record.history_user else "",
                 institution=names.get(record.audit_institution, ""),
                 reason=record.history_change_reason or "",
-                changes=_changes(record, AUDITED[kind]),
+                changes=_changes(record, previous.get((kind, record.previous_id)), AUDITED[kind]),
             )
         )
     return entries

@@ -127,3 +127,32 @@ def test_history_stores_no_document_number_and_the_page_shows_none(world, client
     assert "钱柒" in page
     for someone in Person.objects.all():
         assert someone.document_number not in page
+
+
+def test_a_created_object_shows_the_values_it_was_created_with(world, client):
+    person = factories.person(name="孔八")
+    response = _page(client, world.regulator, kind="person", object_id=person.pk)
+    (entry,) = response.context["entries"]
+    assert entry.action == "新建"
+    assert {"姓名": "孔八"}.items() <= {c.field: c.new for c in entry.changes}.items()
+
+
+def test_the_page_costs_the_same_queries_for_one_change_or_many(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.regulator)
+    person = factories.person(name="曹一")
+    person.name = "曹二"
+    person.save()
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(AUDIT, {"kind": "person"}).status_code == 200
+        return len(queries)
+
+    few = count()
+    for i in range(10):
+        person.name = f"曹{i}"
+        person.save()
+    assert count() == few
