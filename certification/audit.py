@@ -72,8 +72,10 @@ def _history_rows(kind: str, filters: AuditFilters):
     if filters.date_to:
         rows = rows.filter(history_date__date__lte=filters.date_to)
     # No ordering inside the parts: SQLite refuses ORDER BY in a compound statement's members.
-    return rows.order_by().annotate(audit_kind=Value(kind, output_field=CharField())).values_list(
-        "history_date", "history_id", "audit_kind"
+    return (
+        rows.order_by()
+        .annotate(audit_kind=Value(kind, output_field=CharField()))
+        .values_list("history_date", "history_id", "audit_kind")
     )
 
 
