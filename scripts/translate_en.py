@@ -982,6 +982,7 @@ EN = {
     "竞赛晋升规则": "Promotion rules",
     "晋升一级": "one level up",
     "公布人": "Published by",
+    "竞赛晋升申请 #%(n)d 已批准。": "Competition promotion #%(n)d approved.",
 }
 
 

@@ -211,3 +211,24 @@ def test_the_competition_page_records_an_award_and_refuses_bad_input(world, nati
     assert Promotion.objects.count() == 1 and CompetitionAward.objects.count() == 1
     client.force_login(world.admin_a)
     assert client.get(reverse("regulator-competitions")).status_code == 403
+
+
+def test_an_approved_promotion_enrols_its_winner_at_that_level_without_a_second_approval(world, national):
+    from certification import services
+    from registry.services import person_register
+
+    number = factories.resident_id()
+    person = person_register(document_type="resident_id", document_number=number, name="蒋五")
+    promotion = _award(world, national, person).promotion  # → 二级
+    fields = {"pathway": "competition", "reason": "全国大赛金牌", "evidence": "获奖证书 2026-001", "name": "蒋五"}
+
+    def enrol(level):
+        session = world.plan(level=level)
+        return services.application_enrol(actor=world.admin_a, session=session, document_number=number, **fields)
+
+    assert enrol(L2).state == "pending_approval"  # the promotion is not approved yet
+    promotion_decide(actor=world.regulator, promotion=promotion, approve=True)
+    enrolled = enrol(L2)
+    assert (enrolled.state, enrolled.decided_by) == ("enrolled", world.regulator)
+    assert enrolled.result is not None
+    assert enrol(L1).state == "pending_approval"  # approved for 二级, not for 一级
