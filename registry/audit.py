@@ -12,8 +12,10 @@ without joining through each model's own path to it.
 
 What is not audited: writes that bypass model signals — `queryset.update()` and
 `bulk_create()` (issuance copies certificates in with bulk inserts; marking certificates as
-reported is an update). The states that matter are saved one object at a time and so are
-audited: a certificate's revocation (save) and its reissue (a `Reissue` row, audited too).
+reported is an update; roster imports insert in bulk). The states that matter are saved one
+object at a time and so are audited: a certificate's revocation (save) and its reissue (a
+`Reissue` row, audited too). Where an update does change a state that matters (the sessions a
+batch marks issued), the caller writes their history rows with `bulk_record`.
 """
 
 from django.db import models
@@ -54,3 +56,21 @@ def by(instance, actor, reason: str = ""):
     if reason:
         instance._change_reason = reason[:100]
     return instance
+
+
+def bulk_record(objects, *, user, reason: str = "") -> None:
+    """History rows for objects changed by `queryset.update()`, which sends no signal: one
+    bulk insert per institution (their `audit_institution`), in the caller's transaction."""
+    by_institution: dict = {}
+    for instance in objects:
+        institution_of = getattr(instance, "audit_institution_id", None)
+        key = institution_of() if callable(institution_of) else None
+        by_institution.setdefault(key, []).append(instance)
+    for institution_id, group in by_institution.items():
+        type(group[0]).history.bulk_history_create(
+            group,
+            update=True,
+            default_user=user,
+            default_change_reason=reason[:100],
+            custom_historical_attrs={"audit_institution": institution_id},
+        )

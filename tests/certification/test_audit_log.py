@@ -156,3 +156,13 @@ def test_the_page_costs_the_same_queries_for_one_change_or_many(world, client):
         person.name = f"曹{i}"
         person.save()
     assert count() == few
+
+
+def test_a_session_issued_by_a_batch_is_recorded_with_the_batch_creator(world, run):
+    session = ready_session(world, n=1)
+    run([session])
+    session.refresh_from_db()
+    assert session.state == "issued"
+    record = session.history.latest("history_date")
+    assert (record.state, record.history_user, record.audit_institution) == ("issued", world.admin_a, world.a.pk)
+    assert record.prev_record.state == "submitted"
