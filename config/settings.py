@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "simple_history",
     "registry",
     "assessors",
     "certification",
@@ -113,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # the audit log's user (registry/audit.py)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "registry.middleware.NoStorePersonalDataMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from certification.api.issuance_views import public_key, status_list
 from certification.views import (
+    appointments,
+    competitions,
     desk,
     evaluation_map,
     filings,
@@ -19,6 +21,7 @@ from certification.views import (
     supervisor,
     worker,
 )
+from certification.views import audit as audit_views
 
 from . import views
 
@@ -35,6 +38,24 @@ urlpatterns = [
     path("institution/objections/<int:pk>/answer/", institution.objection_answer, name="web-objection-answer"),
     path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
     path("regulator/", regulator.queue, name="regulator-queue"),
+    path("regulator/audit/", audit_views.audit_log, name="regulator-audit"),
+    path("regulator/competitions/", competitions.competitions, name="regulator-competitions"),
+    *(
+        path(
+            f"regulator/promotions/<int:pk>/{decision}/",
+            competitions.promotion_decide,
+            {"decision": decision},
+            name=f"regulator-promotion-{decision}",
+        )
+        for decision in ("approve", "reject")
+    ),
+    path("regulator/appointments/", appointments.regulator_appointments, name="regulator-appointments"),
+    path(
+        "regulator/appointments/<int:pk>/publish/",
+        appointments.appointment_publish,
+        name="regulator-appointment-publish",
+    ),
+    path("institution/appointments/", appointments.institution_appointments, name="institution-appointments"),
     *[
         path(
             f"regulator/filings/<int:pk>/{action}/",

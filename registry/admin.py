@@ -9,6 +9,7 @@ from .models import (
     Appointment,
     CalendarDay,
     CalendarYear,
+    Competition,
     CompetitionAward,
     Education,
     EligibilityCondition,
@@ -20,6 +21,7 @@ from .models import (
     Occupation,
     Person,
     PriorCertificate,
+    PromotionRule,
     Scope,
     SensitiveRead,
     Specialty,
@@ -230,15 +232,43 @@ class TrainingInline(admin.TabularInline):
     raw_id_fields = ["occupation"]
 
 
-class AwardInline(admin.TabularInline):
+class RecordedByServiceInline(admin.TabularInline):
+    """Awards and appointments are recorded through their services, which apply the promotion
+    rule and the appointment prerequisites (certification.services): read-only here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AwardInline(RecordedByServiceInline):
     model = CompetitionAward
-    extra = 0
+    fields = ["competition", "tier", "event", "award", "awarded_on"]
 
 
-class AppointmentInline(admin.TabularInline):
+class AppointmentInline(RecordedByServiceInline):
     model = Appointment
-    extra = 0
-    raw_id_fields = ["occupation"]
+    fields = ["level", "occupation", "employer", "term_from", "term_until", "published_on"]
+
+
+class PromotionRuleInline(admin.TabularInline):
+    model = PromotionRule
+    extra = 1
+
+
+@admin.register(Competition)
+class CompetitionAdmin(admin.ModelAdmin):
+    """Competitions and their promotion rules are data: loaded by `load_competitions`, edited here."""
+
+    list_display = ["name", "tier", "year", "organiser"]
+    list_filter = ["tier", "year"]
+    search_fields = ["name"]
+    inlines = [PromotionRuleInline]
 
 
 class WorkExperienceInline(admin.TabularInline):

@@ -11,10 +11,12 @@ SESSION_ROLES = (Role.REGULATOR, Role.INSTITUTION_ADMIN, Role.SCHOOL_ADMIN, Role
 
 
 def user_nav(user) -> dict[str, bool]:
-    """{worker, sessions, institution, school, regulator, supervisor} for `user`, in three queries:
-    memberships, the linked person, and the user's accreditations (assessor, supervisor)."""
+    """{worker, sessions, institution, institution_admin, school, regulator, supervisor} for `user`, in
+    three queries: memberships, the linked person, and the user's accreditations (assessor, supervisor)."""
     if not user.is_authenticated:
-        return dict.fromkeys(("worker", "sessions", "institution", "school", "regulator", "supervisor"), False)
+        return dict.fromkeys(
+            ("worker", "sessions", "institution", "institution_admin", "school", "regulator", "supervisor"), False
+        )
     from assessors.models import Assessor
 
     roles = user_roles(user)
@@ -31,6 +33,7 @@ def user_nav(user) -> dict[str, bool]:
         "school": bool(roles.get(Role.SCHOOL_ADMIN)),
         "regulator": bool(roles.get(Role.REGULATOR)),
         "supervisor": supervisor,
+        "institution_admin": bool(roles.get(Role.INSTITUTION_ADMIN)),
     }
 
 

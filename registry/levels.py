@@ -86,3 +86,7 @@ class ExamPart(models.TextChoices):
 
 
 PASS_MARK = 60  # docs/domain.md: each required part ≥ 60 of 100
+
+# docs/domain.md, the level ladder: 特级技师 is appointed from holders of 一级, 首席技师 from
+# 特级技师 — in the same occupation, whose standard must offer 一级.
+APPOINTMENT_PREREQUISITES: dict[Level, Level] = {Level.PRINCIPAL: Level.GRADE_1, Level.CHIEF: Level.PRINCIPAL}

@@ -12,6 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from . import identity
+from .audit import PERSON_SENSITIVE_FIELDS, audited
 from .levels import EvaluationType, ExamPart, Level
 
 
@@ -111,6 +112,7 @@ class Standard(models.Model):
         verbose_name=_("相关职业"),
         help_text=_("申报条件中“本职业或相关职业”的相关职业：其工作年限和证书同样计算"),
     )
+    history = audited()
 
     class Meta:
         ordering = ["occupation__code", "-is_current", "version"]
@@ -298,6 +300,7 @@ class Institution(models.Model):
         help_text=_("可选：普通申报取得三级及以上者占本单位职工的比例上限（0–1）"),
     )
     staff_count = models.PositiveIntegerField(_("职工人数"), null=True, blank=True)
+    history = audited()
 
     class Meta:
         ordering = ["name"]
@@ -335,6 +338,9 @@ class Institution(models.Model):
         if self.jurisdiction == self.Jurisdiction.PROVINCE and self.national_code != "0000":
             raise ValidationError({"national_code": _("省级备案的机构代码固定为 0000。")})
 
+    def audit_institution_id(self) -> int | None:
+        return self.pk
+
     @property
     def certificate_letter(self) -> str:
         """Position 1 of a skill-level certificate number: Y employer, S social organisation."""
@@ -358,6 +364,7 @@ class Filing(models.Model):
     valid_from = models.DateField(_("有效期起"))
     valid_until = models.DateField(_("有效期止"))
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    history = audited()
 
     class Meta:
         ordering = ["institution", "-valid_from"]
@@ -369,6 +376,9 @@ class Filing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution} {self.valid_from}–{self.valid_until}（{self.get_state_display()}）"
+
+    def audit_institution_id(self) -> int | None:
+        return self.institution_id
 
     def in_force_on(self, day: datetime.date) -> bool:
         return self.state == self.State.FILED and self.valid_from <= day <= self.valid_until
@@ -394,6 +404,7 @@ class Scope(models.Model):
         help_text=_("空表示该职业的所有工种"),
     )
     levels = models.JSONField(_("等级"), default=list, blank=True, help_text=_("专项职业能力为空"))
+    history = audited()
 
     class Meta:
         verbose_name = _("备案范围")
@@ -406,6 +417,9 @@ class Scope(models.Model):
     @property
     def level_labels(self) -> list[str]:
         return [str(Level(level).label) for level in sorted(self.levels)]
+
+    def audit_institution_id(self) -> int | None:
+        return Filing.objects.filter(pk=self.filing_id).values_list("institution_id", flat=True).first()
 
     def covers(self, *, evaluation_type: str, occupation_id: int, specialty_id: int | None, level: int | None) -> bool:
         if self.evaluation_type != evaluation_type or self.occupation_id != occupation_id:
@@ -486,6 +500,8 @@ class Person(models.Model):
     user = models.OneToOneField(
         User, models.SET_NULL, null=True, blank=True, related_name="person", verbose_name=_("账号")
     )
+    # The encrypted number and its hash stay out of history; the masked copy is enough to audit.
+    history = audited(excluded_fields=PERSON_SENSITIVE_FIELDS)
 
     class Meta:
         ordering = ["id"]
@@ -637,19 +653,122 @@ class TrainingRecord(models.Model):
         return f"{self.course}（{self.provider}）"
 
 
+class CompetitionTier(models.TextChoices):
+    WORLD = "world", _("世界技能大赛")
+    NATIONAL = "national", _("国家级竞赛")
+    CITY = "city", _("市级竞赛")
+    DISTRICT = "district", _("区级竞赛")
+    INDUSTRY = "industry", _("行业竞赛")
+    ENTERPRISE = "enterprise", _("企业竞赛")
+
+
+class Medal(models.TextChoices):
+    GOLD = "gold", _("金牌")
+    SILVER = "silver", _("银牌")
+    BRONZE = "bronze", _("铜牌")
+    EXCELLENCE = "excellence", _("优胜奖")
+
+
+class Competition(models.Model):
+    """职业技能竞赛: its level and, as rows (PromotionRule), what an award in it promotes to
+    (docs/domain.md, Competitions). Loaded by `manage.py load_competitions`, edited in the admin."""
+
+    name = models.CharField(_("竞赛名称"), max_length=200, unique=True)
+    tier = models.CharField(_("竞赛级别"), max_length=20, choices=CompetitionTier.choices)
+    organiser = models.CharField(_("主办单位"), max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000)])
+
+    class Meta:
+        ordering = ["-year", "name"]
+        verbose_name = _("职业技能竞赛")
+        verbose_name_plural = _("职业技能竞赛")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_tier_display()}）"
+
+    def rule_for(self, *, medal: str = "", rank: int | None = None) -> "PromotionRule | None":
+        return next((rule for rule in self.rules.all() if rule.matches(medal=medal, rank=rank)), None)
+
+
+class PromotionRule(models.Model):
+    """One row of a competition's promotion rule: a medal, or a rank range, promotes to
+    `target_level` — or, held at or above it, one level up (`one_up_if_held`) — never above
+    `cap_level`. Without a target level the award promotes one level up from the level held."""
+
+    competition = models.ForeignKey(Competition, models.CASCADE, related_name="rules", verbose_name=_("竞赛"))
+    medal = models.CharField(_("奖牌"), max_length=20, choices=Medal.choices, blank=True)
+    rank_from = models.PositiveSmallIntegerField(_("名次起"), null=True, blank=True)
+    rank_to = models.PositiveSmallIntegerField(_("名次止"), null=True, blank=True)
+    target_level = models.PositiveSmallIntegerField(
+        _("晋升等级"), choices=Level.choices, null=True, blank=True, help_text=_("空表示在现有等级上晋升一级")
+    )
+    one_up_if_held = models.BooleanField(_("已达该等级者晋升一级"), default=True)
+    cap_level = models.PositiveSmallIntegerField(_("最高晋升至"), choices=Level.choices, default=Level.GRADE_1)
+
+    class Meta:
+        ordering = ["competition", "medal", "rank_from"]
+        verbose_name = _("竞赛晋升规则")
+        verbose_name_plural = _("竞赛晋升规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=(~Q(medal="") & Q(rank_from__isnull=True) & Q(rank_to__isnull=True))
+                | (Q(medal="") & Q(rank_from__gte=1) & Q(rank_to__gte=F("rank_from"))),
+                name="promotion_rule_medal_or_rank_range",
+            ),
+            # Competitions promote to examined levels only; 特级技师 and 首席技师 are appointed.
+            models.CheckConstraint(condition=Q(cap_level__gte=1, cap_level__lte=5), name="promotion_rule_cap_examined"),
+            models.CheckConstraint(
+                condition=Q(target_level__isnull=True) | Q(target_level__gte=1, target_level__lte=F("cap_level")),
+                name="promotion_rule_target_within_cap",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        won = self.get_medal_display() if self.medal else f"{self.rank_from}–{self.rank_to}"
+        target = self.get_target_level_display() if self.target_level else _("晋升一级")
+        return f"{won} → {target}"
+
+    def matches(self, *, medal: str = "", rank: int | None = None) -> bool:
+        if self.medal:
+            return medal == self.medal
+        return rank is not None and self.rank_from <= rank <= self.rank_to
+
+    def promoted_level(self, held: int | None) -> int | None:
+        """The level the award promotes a holder of `held` (None: no level in the occupation)
+        to, or None when it promotes them no higher than they are."""
+        if self.target_level is None:
+            level = Level.GRADE_5 if held is None else held + 1
+        elif held is not None and held >= self.target_level:
+            level = held + 1 if self.one_up_if_held else self.target_level
+        else:
+            level = self.target_level
+        level = min(level, self.cap_level)
+        return level if held is None or level > held else None
+
+
 class CompetitionAward(models.Model):
-    class Tier(models.TextChoices):
-        WORLD = "world", _("世界技能大赛")
-        NATIONAL = "national", _("全国技能大赛")
-        CITY = "city", _("市级竞赛")
-        INDUSTRY = "industry", _("行业竞赛")
+    Tier = CompetitionTier
 
     person = models.ForeignKey(Person, models.CASCADE, related_name="awards", verbose_name=_("人员"))
     competition = models.CharField(_("竞赛名称"), max_length=200)
-    tier = models.CharField(_("竞赛类别"), max_length=20, choices=Tier.choices)
+    tier = models.CharField(_("竞赛类别"), max_length=20, choices=CompetitionTier.choices)
     event = models.CharField(_("赛项"), max_length=200)
     award = models.CharField(_("名次/奖项"), max_length=100)
     awarded_on = models.DateField(_("获奖日期"))
+    # Set when the award is recorded through the service (certification.services.competitions):
+    # the competition whose rule applies, the occupation of the event, the medal or rank won.
+    contest = models.ForeignKey(
+        Competition, models.PROTECT, null=True, blank=True, related_name="awards", verbose_name=_("竞赛")
+    )
+    occupation = models.ForeignKey(
+        Occupation, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("赛项职业")
+    )
+    medal = models.CharField(_("奖牌"), max_length=20, choices=Medal.choices, blank=True)
+    rank = models.PositiveSmallIntegerField(_("名次"), null=True, blank=True)
+    evidence = models.TextField(_("证明材料"), blank=True)
+    recorded_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("录入人")
+    )
 
     class Meta:
         ordering = ["-awarded_on"]
@@ -661,7 +780,9 @@ class CompetitionAward(models.Model):
 
 
 class Appointment(models.Model):
-    """特级技师 / 首席技师: appointed by an enterprise (评聘), published by the regulator."""
+    """特级技师 / 首席技师: appointed by an enterprise (评聘), published by the regulator.
+    Recorded by certification.services.appointments (which checks the prerequisites); shown on
+    the worker's record only once published."""
 
     person = models.ForeignKey(Person, models.CASCADE, related_name="appointments", verbose_name=_("人员"))
     level = models.PositiveSmallIntegerField(
@@ -669,9 +790,24 @@ class Appointment(models.Model):
     )
     occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
     employer = models.CharField(_("聘任单位"), max_length=200)
+    institution = models.ForeignKey(
+        Institution,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("聘任企业"),
+    )
     term_from = models.DateField(_("聘期起"))
     term_until = models.DateField(_("聘期止"))
     published_on = models.DateField(_("公布日期"), null=True, blank=True)
+    appointed_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("录入人")
+    )
+    published_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("公布人")
+    )
+    history = audited()
 
     class Meta:
         ordering = ["-term_from"]
@@ -684,6 +820,9 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.employer}"
+
+    def audit_institution_id(self) -> int | None:
+        return self.institution_id
 
 
 # --- The holiday calendar (working days) ---

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from . import identity
+from . import audit, identity
 from .errors import DomainError, Forbidden
 from .levels import EVALUATION_TYPES, EvaluationType
 from .models import (
@@ -235,7 +235,7 @@ def filing_transition(*, filing: Filing, to_state: str, actor: User, reason: str
         filing=filing, from_state=filing.state, to_state=to_state, actor=actor, reason=reason
     )
     filing.state = to_state
-    filing.save(update_fields=["state"])
+    audit.by(filing, actor, reason).save(update_fields=["state"])
     return filing
 
 

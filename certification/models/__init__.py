@@ -2,6 +2,7 @@ from .accounts import ActivationCode
 from .applications import Application
 from .certificates import Certificate, Reissue, SerialCounter, Series, SigningKey
 from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
+from .promotions import Promotion
 from .publicity import Objection
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
@@ -18,6 +19,7 @@ __all__ = [
     "Finding",
     "IssuanceBatch",
     "Objection",
+    "Promotion",
     "Reissue",
     "Report",
     "Result",

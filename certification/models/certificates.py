@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry.audit import audited
 from registry.levels import EvaluationType, Level
 from registry.models import Institution, Occupation, Person, User
 
@@ -70,6 +71,8 @@ class Certificate(models.Model):
     reported_by = models.ForeignKey(
         User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("上报人")
     )
+    # The signed credential and proof are wide and never change; history keeps the rest.
+    history = audited(excluded_fields=["credential", "proof", "proof_value", "proof_created"])
 
     class Meta:
         ordering = ["-issued_on", "number"]
@@ -93,6 +96,9 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def audit_institution_id(self) -> int | None:
+        return self.institution_id
 
 
 class SigningKey(models.Model):
@@ -145,6 +151,7 @@ class Reissue(models.Model):
     reissued_on = models.DateField(_("补发日期"))
     reissued_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("补发人"))
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    history = audited()
 
     class Meta:
         ordering = ["certificate", "-created_at", "-id"]
@@ -154,3 +161,6 @@ class Reissue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate_id} {self.reissued_on}"
+
+    def audit_institution_id(self) -> int | None:
+        return Certificate.objects.filter(pk=self.certificate_id).values_list("institution_id", flat=True).first()

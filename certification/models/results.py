@@ -5,9 +5,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from registry.audit import audited
 from registry.models import User
 
 from .applications import Application
+from .sessions import Session
 
 SCORE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(100)]
 SCORE_PARTS = ("theory", "practical", "review")
@@ -41,6 +43,7 @@ class Result(models.Model):
     # correction changes the outcome: the result alone is publicised again until this day.
     publicity_ends_on = models.DateField(_("重新公示截止"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = audited()
 
     class Meta:
         ordering = ["application_id"]
@@ -62,6 +65,9 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.person.name}: {self.get_outcome_display()}"
+
+    def audit_institution_id(self) -> int | None:
+        return Session.objects.filter(applications=self.application_id).values_list("institution_id", flat=True).first()
 
 
 class ResultCorrection(models.Model):

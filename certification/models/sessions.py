@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from assessors.models import Assessor
+from registry.audit import audited
 from registry.levels import EvaluationType, Level
 from registry.models import Institution, Occupation, Scope, Specialty, Standard, User
 
@@ -50,6 +51,7 @@ class Session(models.Model):
     )
     created_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("创建人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    history = audited()
 
     class Meta:
         ordering = ["-starts_on", "-id"]
@@ -69,6 +71,9 @@ class Session(models.Model):
     def __str__(self) -> str:
         level = f" {self.get_level_display()}" if self.level is not None else ""
         return f"{self.occupation.name}{level} {self.starts_on}（{self.institution.name}）"
+
+    def audit_institution_id(self) -> int | None:
+        return self.institution_id
 
     @property
     def is_locked(self) -> bool:

@@ -1,6 +1,8 @@
 """Every state change of the certification process, as one function each."""
 
 from .applications import application_decide, application_enrol, application_enrol_bulk, application_withdraw
+from .appointments import appointment_publish, appointment_record
+from .competitions import award_record, promotion_decide
 from .publicity import mask_name, objection_answer, objection_file, objection_resolve
 from .results import correction_approve, correction_file, correction_reject, result_correct, result_record
 from .sessions import (
@@ -23,6 +25,9 @@ __all__ = [
     "application_enrol",
     "application_enrol_bulk",
     "application_withdraw",
+    "appointment_publish",
+    "appointment_record",
+    "award_record",
     "correction_approve",
     "correction_file",
     "correction_reject",
@@ -35,6 +40,7 @@ __all__ = [
     "report_dismiss",
     "report_file",
     "report_to_finding",
+    "promotion_decide",
     "result_correct",
     "result_record",
     "sanction_decide",

@@ -17,7 +17,7 @@ from registry.selectors import user_is_regulator
 from registry.services import person_fields, person_identify, person_name_mismatch
 
 from .. import eligibility
-from ..models import Application, Certificate, Result, Session
+from ..models import Application, Certificate, Promotion, Result, Session
 from ..selectors import is_admin_of
 
 P = Application.Pathway
@@ -405,7 +405,24 @@ def _insert_people(accepted: list[_Accepted]) -> dict[str, int]:
     return person_ids
 
 
+def _approved_promotions(session: Session, accepted: list[_Accepted]) -> dict[int, Promotion]:
+    """Approved competition promotions to this session's occupation and level, by person: a
+    competition-pathway application of such a person is enrolled on that approval
+    (certification.services.competitions)."""
+    people = [e.person.pk for e in accepted if e.person is not None and e.row.pathway == P.COMPETITION]
+    if not people or session.level is None:
+        return {}
+    approved = Promotion.objects.filter(
+        person_id__in=people,
+        occupation_id=session.occupation_id,
+        target_level=session.level,
+        state=Promotion.State.APPROVED,
+    ).order_by("decided_at")
+    return {promotion.person_id: promotion for promotion in approved}
+
+
 def _write(actor: User, session: Session, accepted: list[_Accepted]) -> list[int]:
+    promotions = _approved_promotions(session, accepted)
     person_ids = _insert_people(accepted)
     educations, work, applications = [], [], []
     for entry in accepted:
@@ -413,6 +430,15 @@ def _write(actor: User, session: Session, accepted: list[_Accepted]) -> list[int
         educations += [{**vars(e), "person_id": person_id} for e in entry.educations]
         work += [{**vars(w), "person_id": person_id} for w in entry.work]
         needs_approval = entry.row.pathway in (P.EXCEPTIONAL, P.DIRECT, P.COMPETITION)
+        promotion = promotions.get(person_id) if entry.row.pathway == P.COMPETITION else None
+        decision = {}
+        if promotion is not None:  # already approved by the regulator for this occupation and level
+            needs_approval = False
+            decision = {
+                "decided_by_id": promotion.decided_by_id,
+                "decided_at": promotion.decided_at,
+                "decision_note": _("竞赛晋升申请 #%(n)d 已批准。") % {"n": promotion.pk},
+            }
         applications.append(
             {
                 "session_id": session.pk,
@@ -424,6 +450,7 @@ def _write(actor: User, session: Session, accepted: list[_Accepted]) -> list[int
                 "phone": entry.phone,
                 "created_by_id": actor.pk,
                 "state": Application.State.PENDING_APPROVAL if needs_approval else Application.State.ENROLLED,
+                **decision,
             }
         )
     _bulk_insert(Education, educations)

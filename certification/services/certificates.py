@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry import identity
+from registry import audit, identity
 from registry.errors import DomainError, Forbidden
 from registry.levels import EVALUATION_TYPES, EvaluationType
 from registry.models import User
@@ -44,7 +44,7 @@ def certificate_revoke(*, actor: User, certificate: Certificate, reason: str) ->
         actor,
         reason.strip(),
     )
-    certificate.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+    audit.by(certificate, actor, reason.strip()).save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
     transaction.on_commit(lambda: cache.delete(STATUS_LIST_CACHE_KEY))
     return certificate
 
@@ -71,9 +71,8 @@ def certificate_reissue(
     reissued_on = reissued_on or today
     if reissued_on > today or reissued_on < certificate.issued_on:
         raise DomainError({"reissued_on": _("补发日期应在发证日期与今天之间。")})
-    reissue = Reissue.objects.create(
-        certificate=certificate, reason=reason.strip(), reissued_on=reissued_on, reissued_by=actor
-    )
+    reissue = Reissue(certificate=certificate, reason=reason.strip(), reissued_on=reissued_on, reissued_by=actor)
+    audit.by(reissue, actor, reason.strip()).save()
     from .. import pdf
 
     transaction.on_commit(lambda: pdf.replace_cached(certificate))

@@ -18,6 +18,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from registry import audit
 from registry.errors import DomainError, Forbidden
 from registry.levels import EVALUATION_TYPES, EvaluationType, Level
 from registry.models import Institution, User
@@ -433,5 +434,10 @@ def _finish(batch: IssuanceBatch) -> None:
         )
         .values_list("application__session_id", flat=True)
     )
+    in_batch = list(Session.objects.filter(batch=batch).values_list("pk", flat=True))
     Session.objects.filter(batch=batch).exclude(pk__in=failed_sessions).update(state=Session.State.ISSUED)
     Session.objects.filter(batch=batch, pk__in=failed_sessions).update(batch=None)
+    # The updates above send no signal: the audit log gets the sessions' new state here.
+    audit.bulk_record(
+        Session.objects.filter(pk__in=in_batch), user=batch.created_by, reason=f"issuance batch {batch.pk}"
+    )

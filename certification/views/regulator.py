@@ -20,12 +20,22 @@ from django.views.decorators.http import require_POST
 
 from registry.errors import DomainError, Forbidden
 from registry.identity import normalize_certificate_number
-from registry.models import Filing, FilingTransition, Scope
+from registry.models import Appointment, Filing, FilingTransition, Scope
 from registry.selectors import user_is_regulator
 from registry.services import FILING_TRANSITIONS, REGULATOR, filing_transition
 
 from .. import history, selectors, services
-from ..models import Application, Certificate, Finding, Objection, Report, ResultCorrection, Sanction, VerificationSweep
+from ..models import (
+    Application,
+    Certificate,
+    Finding,
+    Objection,
+    Promotion,
+    Report,
+    ResultCorrection,
+    Sanction,
+    VerificationSweep,
+)
 from ..services import publicity
 from ..services.certificates import certificate_revoke
 from ..services.supervision import finding_filings
@@ -185,6 +195,17 @@ def queue(request):
     for finding in sanctions:
         finding.filing = sanction_filings[finding.pk]
     reports = Report.objects.filter(state=Report.State.OPEN).select_related("institution").order_by("filed_at", "pk")
+    # issue 12: competition promotions to approve, appointments to publish
+    promotions = (
+        Promotion.objects.filter(state=Promotion.State.PENDING)
+        .select_related("person", "occupation", "award")
+        .order_by("created_at", "pk")
+    )
+    appointments = (
+        Appointment.objects.filter(published_on__isnull=True, institution__isnull=False)
+        .select_related("person", "occupation", "institution")
+        .order_by("pk")
+    )
     number = normalize_certificate_number(request.GET.get("number", "")) if request.GET.get("number") else ""
     certificate = (
         Certificate.objects.select_related("person", "institution", "occupation").filter(number=number).first()
@@ -203,6 +224,8 @@ def queue(request):
         "sweeps": _page(request, VerificationSweep.objects.all(), "sweeps"),
         "sanctions": sanctions,
         "reports": _page(request, reports, "reports"),
+        "promotions": _page(request, promotions, "promotions"),
+        "appointments": _page(request, appointments, "appointments"),
     }
     return render(
         request,

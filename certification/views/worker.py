@@ -72,7 +72,8 @@ def my_record(request):
         "certificates": certificates,
         "trainings": person.trainings.select_related("occupation"),
         "awards": person.awards.all(),
-        "appointments": person.appointments.select_related("occupation"),
+        # Only appointments the regulator has published are on the record (docs/domain.md).
+        "appointments": person.appointments.filter(published_on__isnull=False).select_related("occupation"),
         "applications": person.applications.select_related(
             "session__occupation", "session__institution", "result__certificate"
         )
