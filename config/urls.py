@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
-from certification.views import institution, planning, public, publicity, regulator, school, worker
+from certification.views import institution, planning, public, publicity, regulator, school, statistics, worker
 
 from . import views
 
@@ -22,6 +22,18 @@ urlpatterns = [
     path("institution/objections/<int:pk>/answer/", institution.objection_answer, name="web-objection-answer"),
     path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
     path("regulator/", regulator.queue, name="regulator-queue"),
+    path("regulator/statistics/", statistics.statistics_page, name="regulator-statistics"),
+    path("regulator/statistics/refresh/", statistics.statistics_refresh, name="regulator-statistics-refresh"),
+    path("regulator/statistics/urgent/", statistics.urgent_set, name="regulator-statistics-urgent"),
+    *[
+        path(
+            f"regulator/statistics/export.{fmt}",
+            statistics.statistics_export,
+            {"fmt": fmt},
+            name=f"regulator-statistics-{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ],
     *[
         path(
             f"regulator/filings/<int:pk>/{action}/",

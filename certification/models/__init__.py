@@ -5,6 +5,7 @@ from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
 from .publicity import Objection
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
+from .statistics import HeldLevel, StatisticsRun, StatisticValue
 
 __all__ = [
     "ActivationCode",
@@ -14,6 +15,7 @@ __all__ = [
     "BatchFailure",
     "Certificate",
     "Finding",
+    "HeldLevel",
     "IssuanceBatch",
     "Objection",
     "Reissue",
@@ -22,6 +24,8 @@ __all__ = [
     "SerialCounter",
     "Series",
     "SigningKey",
+    "StatisticValue",
+    "StatisticsRun",
     "Session",
     "SessionStaff",
 ]
