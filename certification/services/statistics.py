@@ -271,16 +271,26 @@ def _school_rows() -> list[tuple[str, str, dict]]:
     ]
 
 
-def _compute(today: datetime.date) -> dict[str, list[tuple[str, str, dict]]]:
-    """Every figure as (key, label, {series: value}) rows, from HeldLevel and the cohort."""
+def _compute(today: datetime.date, timings: dict[str, float]) -> dict[str, list[tuple[str, str, dict]]]:
+    """Every figure as (key, label, {series: value}) rows, from HeldLevel and the cohort;
+    `timings` gets the seconds each step took (the benchmark prints them)."""
     figures: dict[str, list[tuple[str, str, dict]]] = {}
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - clock[0]
+        clock[0] = now
+
     levels = dict(HeldLevel.objects.values("level").annotate(n=Count("pk")).values_list("level", "n"))
     figures["level"] = [(str(level), str(Level(level).label), {"people": levels[level]}) for level in sorted(levels)]
 
+    lap("level")
     by = _by("district")
     order = [code for code in District.values if code in by] + [code for code in by if code not in District.values]
     figures["district"] = _pairs(by, order, lambda code: str(District(code).label) if code in District.values else "")
 
+    lap("district")
     by = _by("occupation_id")
     occupations = {o.pk: o for o in Occupation.objects.filter(pk__in=by.keys())}
     order = sorted(by, key=lambda pk: (-by[pk][0], occupations[pk].code))
@@ -299,14 +309,17 @@ def _compute(today: datetime.date) -> dict[str, list[tuple[str, str, dict]]]:
         for pk in urgent
     ]
 
+    lap("occupation+urgent_occupation")
     kinds = dict(Institution.Kind.choices) | {PRIOR: gettext_lazy("既有证书（外部发证）")}
     by = _by("institution_kind")
     figures["institution_kind"] = _pairs(by, [k for k in kinds if k in by], lambda k: str(kinds[k]))
 
+    lap("institution_kind")
     types = dict(EvaluationType.choices)
     by = _by("evaluation_type")
     figures["evaluation_type"] = _pairs(by, [t for t in types if t in by], lambda t: str(types[t]))
 
+    lap("evaluation_type")
     new_skilled, new_high = _per_year("skilled_since"), _per_year("high_skill_since")
     # Every year from the first credential (or the plan's first year) to now (or the plan's last).
     years = (
@@ -326,19 +339,25 @@ def _compute(today: datetime.date) -> dict[str, list[tuple[str, str, dict]]]:
         figures["new_high_skill"].append(
             (str(year), str(year), {"new_high_skill": new_high[year], "plan_cumulative": plan if in_plan else None})
         )
+    lap("year+high_skill_share+new_high_skill")
     figures["school"] = _school_rows()
+    lap("school")
     return figures
 
 
-def statistics_refresh(*, trigger: str = StatisticsRun.Trigger.MANUAL) -> StatisticsRun:
+def statistics_refresh(
+    *, trigger: str = StatisticsRun.Trigger.MANUAL, timings: dict[str, float] | None = None
+) -> StatisticsRun:
     """Rebuild every figure from the certificates, in one transaction: a reader sees the last
     complete set until this one commits."""
+    timings = {} if timings is None else timings
     started = time.perf_counter()
     computed_at = timezone.now()
     with transaction.atomic():
         _lock()
         _rebuild_held_levels()
-        figures = _compute(timezone.localdate(computed_at))
+        timings["held_levels"] = time.perf_counter() - started
+        figures = _compute(timezone.localdate(computed_at), timings)
         StatisticValue.objects.all().delete()
         values = []
         for spec in FIGURES:
