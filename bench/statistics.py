@@ -39,7 +39,16 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--reuse", action="store_true", help="keep the scratch database if it holds N certificates")
     return parser.parse_args()
+
+
+def reusable(url: str, count: int) -> bool:
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT count(*) FROM certification_certificate").fetchone()[0] == count
+    except psycopg.Error:
+        return False
 
 
 def prepare_database(url: str) -> None:
@@ -276,7 +285,9 @@ def time_figures(regulator) -> dict[str, float]:
 def main():
     args = parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_statistics")
-    prepare_database(url)
+    reuse = args.reuse and reusable(url, args.count)
+    if not reuse:
+        prepare_database(url)
     setup_django(url)
     from certification.models import Certificate
     from certification.services import statistics
@@ -285,20 +296,21 @@ def main():
 
     rng = random.Random(args.seed)
     started = time.perf_counter()
-    people, students = seed(args.count, rng)
-    print(
-        f"seeded {args.count} certificates of {people} people (+{students} students without one)"
-        f" in {time.perf_counter() - started:.1f} s",
-        flush=True,
-    )
-    centre = Institution.objects.create(
-        kind="centre",
-        name="基准监管中心",
+    if reuse:
+        print(f"reusing the scratch database with {args.count} certificates", flush=True)
+    else:
+        people, students = seed(args.count, rng)
+        print(
+            f"seeded {args.count} certificates of {people} people (+{students} students without one)"
+            f" in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+    centre, _ = Institution.objects.get_or_create(
         credit_code=identity.compose_credit_code("91310115MA9999999"),
-        district="310101",
+        defaults={"kind": "centre", "name": "基准监管中心", "district": "310101"},
     )
-    regulator = User.objects.create(username="bench-regulator")
-    Membership.objects.create(user=regulator, institution=centre, role="regulator")
+    regulator, _ = User.objects.get_or_create(username="bench-regulator")
+    Membership.objects.get_or_create(user=regulator, institution=centre, role="regulator")
 
     started = time.perf_counter()
     steps = {}

@@ -34,13 +34,14 @@ import datetime
 import logging
 import re
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.db.models.functions import ExtractYear
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -224,50 +225,44 @@ def _pairs(by: dict, keys: list, label) -> list[tuple[str, str, dict]]:
     return [(str(key), label(key), {"skilled": by[key][0], "high_skill": by[key][1]}) for key in keys]
 
 
+def _school_year(date_field: str):
+    """The school year a date falls in, named by the year it ends: 1 September Y-1 … 31 August Y → Y."""
+    return ExtractYear(date_field) + Case(
+        When(**{f"{date_field}__month__gte": 9}, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+
+
 def _school_rows() -> list[tuple[str, str, dict]]:
-    session_end = "session__ends_on"
-    school_year = ExtractYear(session_end) + Case(
-        When(**{f"{session_end}__month__gte": 9}, then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
-    cohort = set(
+    """One GROUP BY: the schools' enrolled people by (school, graduating year), joined through
+    the person to their unrevoked certificates of the same school year (distinct counts, so a
+    student in two sessions of one year counts once)."""
+    certificate = "person__certificates"
+    rows = (
         Application.objects.filter(state=Application.State.ENROLLED, session__institution__kind=Institution.Kind.SCHOOL)
-        .annotate(school_year=school_year)
-        .values_list("session__institution_id", "person_id", "school_year")
-        .distinct()
-    )
-    if not cohort:
-        return []
-    people = {person_id for _school, person_id, _year in cohort}
-    held = defaultdict(list)
-    for person_id, issued_on in (
-        Certificate.objects.filter(
-            revoked_at__isnull=True,
-            person_id__in=Application.objects.filter(
-                state=Application.State.ENROLLED, session__institution__kind=Institution.Kind.SCHOOL
-            ).values("person_id"),
+        .annotate(graduating=_school_year("session__ends_on"))
+        .values("session__institution_id", "session__institution__name", "graduating")
+        .annotate(
+            students=Count("person_id", distinct=True),
+            certificates=Count(
+                certificate,
+                distinct=True,
+                filter=Q(**{f"{certificate}__revoked_at__isnull": True})
+                & Exact(_school_year(f"{certificate}__issued_on"), F("graduating")),
+            ),
         )
-        .values_list("person_id", "issued_on")
-        .iterator(chunk_size=10_000)
-    ):
-        if person_id in people:
-            held[person_id].append(issued_on)
-    students, certificates = Counter(), Counter()
-    for school_id, person_id, year in cohort:
-        start, end = datetime.date(year - 1, 9, 1), datetime.date(year, 8, 31)
-        students[(school_id, year)] += 1
-        certificates[(school_id, year)] += sum(1 for day in held[person_id] if start <= day <= end)
-    names = dict(Institution.objects.filter(pk__in={s for s, _y in students}).values_list("pk", "name"))
+        .order_by("session__institution__name", "session__institution_id", "graduating")
+    )
     return [
         (
-            f"{school_id}:{year}",
-            f"{names[school_id]} {year}",
+            f"{row['session__institution_id']}:{row['graduating']}",
+            f"{row['session__institution__name']} {row['graduating']}",
             {
-                "students": students[(school_id, year)],
-                "certificates": certificates[(school_id, year)],
-                "per_student": round(certificates[(school_id, year)] / students[(school_id, year)], 2),
+                "students": row["students"],
+                "certificates": row["certificates"],
+                "per_student": round(row["certificates"] / row["students"], 2),
             },
         )
-        for school_id, year in sorted(students, key=lambda key: (names[key[0]], key[1]))
+        for row in rows
     ]
 
 

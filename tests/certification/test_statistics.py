@@ -106,7 +106,7 @@ def world():
     P5 a special-ability certificate only (no level)       → not counted
     P6 三级 O1 at A 2024, 三级 O2 at B 2025 (same level)   → once, the earlier: A 浦东 social, O1
     P7 五级 O1 at A 2024-03, 四级 O1 at B 2025-10,         → 四级, B: 徐汇 employer
-       五级 O1 at S 2026-06 (graduating-year student of S, school year 2026)
+       五级 O1 at S 2026-06 (graduating-year student of S, school year 2026, in two of its sessions)
     P8 graduating-year student of S with no certificate
     School S, school year 2026 (2025-09-01 … 2026-08-31): 2 students, 2 certificates (P7's from B
     and S; the 2024 one is outside the school year) → 1.0 per student."""
@@ -135,6 +135,8 @@ def world():
     r.certify(p[7], r.b, r.o1, Level.GRADE_4, D(2025, 10, 1))
     r.certify(p[7], r.s, r.o1, Level.GRADE_5, D(2026, 6, 20), session=cohort)
     Application.objects.create(session=cohort, person=p[8], created_by=r.user)
+    spring = r.session(r.s, r.o2, Level.GRADE_5, D(2026, 3, 1))  # P7 in a second session: still one student
+    Application.objects.create(session=spring, person=p[7], created_by=r.user)
     r.people = p
     r.regulator = factories.regulator()
     return r
@@ -381,3 +383,27 @@ def test_bad_urgent_input_is_refused_with_a_reason_and_changes_nothing(world, cl
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Occupation.objects.filter(urgent_from__isnull=False).exists()
+
+
+def test_the_same_figures_come_out_on_sqlite_the_embedded_default(tmp_path):
+    """The refresh is plain SQL (window functions, INSERT … SELECT) meant for both databases: the
+    hand-computed tests above run again on SQLite, in a process of their own."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'stats.sqlite3'}"
+    selected = "highest_level_held or breakdowns or year_end or graduating or urgent_list_occupations or task"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", selected],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    assert "6 passed" in completed.stdout, completed.stdout[-500:]
