@@ -297,6 +297,9 @@ def main():
     rng = random.Random(args.seed)
     started = time.perf_counter()
     if reuse:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
         print(f"reusing the scratch database with {args.count} certificates", flush=True)
     else:
         people, students = seed(args.count, rng)

@@ -12,7 +12,9 @@ class HeldLevel(models.Model):
     """One row per person who holds a level: the highest level held (docs/domain.md: a holder's
     highest level counts), with the credential that gives it (the earliest one at that level)
     for the breakdowns, and the dates the person first held any level and first held a high-skill
-    level. Built in one INSERT … SELECT from unrevoked certificates and prior certificates."""
+    level. Built in one INSERT … SELECT from unrevoked certificates and prior certificates.
+    Only the primary key is indexed: every figure reads the whole table in one GROUP BY, and each
+    further index would slow the rebuild (the figures' reads use StatisticValue's index)."""
 
     person = models.OneToOneField(
         Person, models.DO_NOTHING, primary_key=True, db_constraint=False, related_name="+", verbose_name=_("人员")
@@ -31,7 +33,6 @@ class HeldLevel(models.Model):
     class Meta:
         verbose_name = _("人员最高等级（统计）")
         verbose_name_plural = _("人员最高等级（统计）")
-        indexes = [models.Index(fields=["level"]), models.Index(fields=["high_skill_since"])]
 
     def __str__(self) -> str:
         return f"{self.person_id}: {self.level}"

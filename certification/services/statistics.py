@@ -184,10 +184,13 @@ WHERE nth = 1
 
 
 def _lock() -> None:
-    """One refresh at a time (the beat task and an issuance may meet). SQLite serialises writers."""
+    """One refresh at a time (the beat task and an issuance may meet). SQLite serialises writers.
+    PostgreSQL: the per-person window sorts every certificate; give this transaction's sort the
+    memory to stay off disk (SET LOCAL ends with the transaction)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x57A75])
+            cursor.execute("SET LOCAL work_mem = '128MB'")
 
 
 def _rebuild_held_levels() -> None:
