@@ -407,3 +407,28 @@ def test_the_same_figures_come_out_on_sqlite_the_embedded_default(tmp_path):
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
     assert "6 passed" in completed.stdout, completed.stdout[-500:]
+
+
+def test_the_regulator_refreshes_from_the_page(world, client):
+    client.force_login(world.regulator)
+    response = client.post("/regulator/statistics/refresh/")
+    assert response.status_code == 302
+    assert StatisticsRun.objects.get().trigger == StatisticsRun.Trigger.MANUAL
+
+
+def test_the_beat_schedule_runs_the_registered_refresh_task():
+    from django.conf import settings
+
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["statistics-refresh"]
+    assert entry["task"] == tasks.statistics_refresh.name and entry["task"] in app.tasks
+
+
+def test_the_page_and_its_labels_in_english(world, client):
+    statistics.statistics_refresh()
+    client.force_login(world.regulator)
+    client.cookies["django_language"] = "en"
+    page = client.get("/regulator/statistics/").content.decode()
+    assert "Skilled-talent statistics" in page and "By district" in page and "Figures computed at" in page
+    assert "Xuhui" in page and "徐汇区" not in page
