@@ -9,7 +9,7 @@
     var categoryAxis = {type: "category", data: spec.categories, axisLabel: {width: 110, overflow: "truncate"}};
     var valueAxis = {type: "value"};
     var series = spec.series.map(function (s) {
-      var one = {name: s.name, type: spec.type === "line" ? "line" : "bar", data: s.data, connectNulls: false};
+      var one = {name: s.name, type: spec.type === "line" ? "line" : "bar", data: s.data, barMaxWidth: 40};
       if (spec.target !== null && s.name === spec.targetSeries) {
         if (spec.type !== "line") { one.type = "line"; }
         one.markLine = {symbol: "none", lineStyle: {type: "dashed", color: "#c0392b"},
