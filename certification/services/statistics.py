@@ -126,6 +126,9 @@ FIGURES: tuple[FigureSpec, ...] = (
 FIGURES_BY_NAME = {spec.name: spec for spec in FIGURES}
 
 
+CHART_LIMIT = 30
+
+
 @dataclass
 class Figure:
     spec: FigureSpec
@@ -133,12 +136,21 @@ class Figure:
     keys: list[str] = field(default_factory=list)
     values: dict[str, list[float | None]] = field(default_factory=dict)  # series → one value per category
 
+    @property
+    def truncated(self) -> bool:
+        """A long list (occupations, schools) is charted by its first CHART_LIMIT categories; the
+        table and the exports hold every one."""
+        return self.spec.chart == "hbar" and len(self.categories) > CHART_LIMIT
+
     def chart(self) -> dict:
         """What the page's script draws (certification/static/certification/statistics.js)."""
+        shown = CHART_LIMIT if self.truncated else len(self.categories)
         return {
             "type": self.spec.chart,
-            "categories": self.categories,
-            "series": [{"name": str(SERIES[s]), "data": self.values[s]} for s in self.spec.charted or self.spec.series],
+            "categories": self.categories[:shown],
+            "series": [
+                {"name": str(SERIES[s]), "data": self.values[s][:shown]} for s in self.spec.charted or self.spec.series
+            ],
             "target": self.spec.target,
             "targetLabel": str(self.spec.target_label or ""),
             "targetSeries": str(SERIES[self.spec.target_series]) if self.spec.target_series else "",

@@ -40,6 +40,7 @@ def _page(request, *, errors=(), status=200, form=None):
             "age_minutes": age_minutes,
             "age_hours": age_minutes // 60,
             "figures": figures,
+            "chart_limit": statistics.CHART_LIMIT,
             "urgent": urgent,
             "errors": errors,
             "form": form or {},

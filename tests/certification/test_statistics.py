@@ -396,7 +396,9 @@ def test_the_same_figures_come_out_on_sqlite_the_embedded_default(tmp_path):
     root = Path(__file__).resolve().parents[2]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'stats.sqlite3'}"
-    selected = "highest_level_held or breakdowns or year_end or graduating or urgent_list_occupations or task"
+    selected = " or ".join(
+        ("highest_level_held", "breakdowns", "year_end", "graduating", "urgent_list_occupations", "replaces_the")
+    )
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", selected],
         cwd=root,
@@ -432,3 +434,16 @@ def test_the_page_and_its_labels_in_english(world, client):
     page = client.get("/regulator/statistics/").content.decode()
     assert "Skilled-talent statistics" in page and "By district" in page and "Figures computed at" in page
     assert "Xuhui" in page and "徐汇区" not in page
+
+
+def test_a_long_figure_charts_its_first_30_and_the_table_keeps_all(world, client):
+    for n in range(35):
+        occupation = factories.OccupationFactory(code=f"2-02-{n // 100:02d}-{n % 100:02d}")
+        world.standards[occupation.pk] = factories.StandardFactory(occupation=occupation)
+        world.certify(world.person(f"工人{n}"), world.a, occupation, Level.GRADE_5, D(2024, 1, 1))
+    statistics.statistics_refresh()
+    figure = read(world, "occupation")
+    assert len(figure.categories) == 37 and figure.truncated
+    assert len(figure.chart()["categories"]) == 30 and len(figure.chart()["series"][0]["data"]) == 30
+    client.force_login(world.regulator)
+    assert "图中显示前 30 项（共 37 项）" in client.get("/regulator/statistics/").content.decode()
