@@ -163,7 +163,7 @@ def seed(count: int, rng: random.Random):
         person_ids = [row[0] for row in cursor.fetchall()]
 
         # One application per certificate, in certificate order (ids follow COPY order).
-        certificates = []
+        certificates, graduates = [], {}
         now = datetime.datetime.now(datetime.UTC)
         with cursor.copy(
             "COPY certification_application (session_id, person_id, pathway, state, reason, evidence,"
@@ -173,6 +173,8 @@ def seed(count: int, rng: random.Random):
                 for slot, (level, year, special) in enumerate(held):
                     institution = rng.choices(institutions, weights=institution_weights)[0]
                     pathway = "school_group" if institution.kind == "school" else "normal"
+                    if institution.kind == "school":
+                        graduates.setdefault(person_id, (institution.name, year))
                     copy.write_row(
                         [
                             sessions[(institution.pk, year, slot)],
@@ -189,10 +191,11 @@ def seed(count: int, rng: random.Random):
                     )
                     certificates.append((person_id, institution, level, year, special))
             for person_id in person_ids[len(people) :]:
-                school = rng.choice(schools)
+                school, year = rng.choice(schools), rng.choice(YEARS)
+                graduates[person_id] = (school.name, year)
                 copy.write_row(
                     [
-                        sessions[(school.pk, rng.choice(YEARS), 0)],
+                        sessions[(school.pk, year, 0)],
                         person_id,
                         "school_group",
                         "enrolled",
@@ -204,6 +207,14 @@ def seed(count: int, rng: random.Random):
                         now,
                     ]
                 )
+        # Nine in ten students have their diploma on record (the graduating year); the rest count
+        # under "year unknown", as on the school's own page.
+        with cursor.copy(
+            "COPY registry_education (person_id, kind, school, major, graduation_date) FROM STDIN"
+        ) as copy:
+            for person_id, (school_name, year) in graduates.items():
+                if rng.random() < 0.9:
+                    copy.write_row([person_id, "senior_technical", school_name, "", datetime.date(year, 6, 30)])
         cursor.execute(
             "INSERT INTO certification_result (application_id, theory, practical, review, outcome, updated_at)"
             " SELECT id, 80, 80, 80, 'passed', now() FROM certification_application ORDER BY id LIMIT %s",

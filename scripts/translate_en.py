@@ -954,6 +954,7 @@ EN = {
     "导出全部（CSV）": "Export all (CSV)",
     "导出全部（XLSX）": "Export all (XLSX)",
     "数据表": "Data table",
+    "（毕业年份不详）": "(graduating year unknown)",
     "图中显示前 %(shown)s 项（共 %(total)s 项），数据表和导出包含全部。": "The chart shows the first %(shown)s of %(total)s; the table and the exports have them all.",
     "暂无数据。": "No data yet.",
     "急需紧缺职业目录": "Urgent-list occupations (急需紧缺)",

@@ -17,10 +17,11 @@ How people are counted (docs/statistics.md has the same rules for readers of the
 - "New high-skill workers" in a year are the people whose first high-skill credential is dated
   that year; the plan's target is 200,000 over 2021–2025. Year-end stocks count everyone whose
   first credential (of any level, or of a high-skill level) is dated on or before 31 December.
-- Certificates per graduating-year student, by school: a school's graduating-year students of
-  year Y are the people enrolled in its sessions that end in the school year ending in Y
-  (1 September Y-1 to 31 August Y); their certificates are every unrevoked certificate from any
-  institution (partner employers included, special ability included) issued in that school year.
+- Certificates per graduating-year student, by school: the rule of the school's own page
+  (certification/cohorts.py on main, docs/domain.md), so the regulator and the school read the same
+  number: students are the people the school enrolled (applications not withdrawn or refused), the
+  graduating year comes from their Education record (the school's own first, else the latest), and
+  every unrevoked certificate from any institution issued up to the end of that year counts.
 - Urgent-list (急需紧缺) occupations are those whose window (Occupation.urgent_from/urgent_until,
   set by the regulator) covers the day the figures are computed.
 
@@ -34,14 +35,14 @@ import datetime
 import logging
 import re
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
-from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -49,7 +50,7 @@ from django.utils.translation import gettext_lazy
 
 from registry.errors import DomainError, Forbidden
 from registry.levels import LEVELS, EvaluationType, Level
-from registry.models import District, Institution, Occupation, User
+from registry.models import District, Education, Institution, Occupation, User
 from registry.selectors import user_is_regulator
 
 from ..models import Application, Certificate, HeldLevel, StatisticsRun, StatisticValue
@@ -240,45 +241,56 @@ def _pairs(by: dict, keys: list, label) -> list[tuple[str, str, dict]]:
     return [(str(key), label(key), {"skilled": by[key][0], "high_skill": by[key][1]}) for key in keys]
 
 
-def _school_year(date_field: str):
-    """The school year a date falls in, named by the year it ends: 1 September Y-1 … 31 August Y → Y."""
-    return ExtractYear(date_field) + Case(
-        When(**{f"{date_field}__month__gte": 9}, then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
+def _per_student(certificates: int, students: int) -> float:
+    if not students:
+        return 0.0
+    return float((Decimal(certificates) / Decimal(students)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def _school_rows() -> list[tuple[str, str, dict]]:
-    """One GROUP BY: the schools' enrolled people by (school, graduating year), joined through
-    the person to their unrevoked certificates of the same school year (distinct counts, so a
-    student in two sessions of one year counts once)."""
-    certificate = "person__certificates"
-    rows = (
-        Application.objects.filter(state=Application.State.ENROLLED, session__institution__kind=Institution.Kind.SCHOOL)
-        .annotate(graduating=_school_year("session__ends_on"))
-        .values("session__institution_id", "session__institution__name", "graduating")
-        .annotate(
-            students=Count("person_id", distinct=True),
-            certificates=Count(
-                certificate,
-                distinct=True,
-                filter=Q(**{f"{certificate}__revoked_at__isnull": True})
-                & Exact(_school_year(f"{certificate}__issued_on"), F("graduating")),
-            ),
-        )
-        .order_by("session__institution__name", "session__institution_id", "graduating")
+    """Certificates per graduating-year student, by school and graduating year, counted by the
+    rule of the school's own page (certification/cohorts.py, docs/domain.md): a school's students
+    are the people with an application in its sessions that was not withdrawn or refused; the
+    graduating year is the year of a graduation date on their Education records (the record naming
+    the school first, else the latest; "unknown" without one); certificates count from any
+    institution, unrevoked, issued up to the end of the graduating year (all of them for an unknown
+    year). Set-based: three reads (enrolment, education, certificates per person and year)."""
+    enrolled = Application.objects.filter(session__institution__kind=Institution.Kind.SCHOOL).exclude(
+        state__in=(Application.State.WITHDRAWN, Application.State.REJECTED)
     )
-    return [
-        (
-            f"{row['session__institution_id']}:{row['graduating']}",
-            f"{row['session__institution__name']} {row['graduating']}",
-            {
-                "students": row["students"],
-                "certificates": row["certificates"],
-                "per_student": round(row["certificates"] / row["students"], 2),
-            },
+    pairs = set(enrolled.values_list("session__institution_id", "person_id").distinct())
+    if not pairs:
+        return []
+    names = dict(Institution.objects.filter(pk__in={school for school, _p in pairs}).values_list("pk", "name"))
+    people = enrolled.values("person_id")
+    educations = defaultdict(list)
+    for person_id, school, graduated in Education.objects.filter(person_id__in=people).values_list(
+        "person_id", "school", "graduation_date"
+    ):
+        educations[person_id].append((school, graduated))
+    held = defaultdict(Counter)  # person → {issue year: certificates}
+    for person_id, year, n in (
+        Certificate.objects.filter(person_id__in=people, revoked_at__isnull=True)
+        .annotate(year=ExtractYear("issued_on"))
+        .values_list("person_id", "year")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        held[person_id][year] += n
+    students, certificates = Counter(), Counter()
+    for school_id, person_id in pairs:
+        records = educations.get(person_id)
+        year = max(records, key=lambda r: (r[0] == names[school_id], r[1]))[1].year if records else None
+        students[(school_id, year)] += 1
+        certificates[(school_id, year)] += sum(n for y, n in held[person_id].items() if year is None or y <= year)
+    rows = []
+    for school_id, year in sorted(students, key=lambda k: (names[k[0]], k[0], k[1] is None, k[1] or 0)):
+        n, c = students[(school_id, year)], certificates[(school_id, year)]
+        label = f"{names[school_id]} {year}" if year else names[school_id]  # "year unknown" added when read
+        rows.append(
+            (f"{school_id}:{year or ''}", label, {"students": n, "certificates": c, "per_student": _per_student(c, n)})
         )
-        for row in rows
-    ]
+    return rows
 
 
 def _compute(today: datetime.date, timings: dict[str, float]) -> dict[str, list[tuple[str, str, dict]]]:
@@ -448,6 +460,8 @@ def _translated_label(figure: str, key: str, label: str) -> str:
         return str(District(key).label) if key in District.values else _("外部发证（区不详）")
     if figure == "institution_kind":
         return str(dict(Institution.Kind.choices).get(key) or _("既有证书（外部发证）"))
+    if figure == "school" and key.endswith(":"):
+        return f"{label} {_('（毕业年份不详）')}"
     if figure == "evaluation_type" and key in EvaluationType.values:
         return str(EvaluationType(key).label)
     return label

@@ -25,7 +25,7 @@ from certification.models import (
 from certification.services import issuance, statistics
 from registry.errors import Forbidden
 from registry.levels import EvaluationType, Level
-from registry.models import Institution, Occupation, PriorCertificate, Role
+from registry.models import Education, Institution, Occupation, PriorCertificate, Role
 from tests import factories
 
 D = datetime.date
@@ -108,8 +108,10 @@ def world():
     P7 五级 O1 at A 2024-03, 四级 O1 at B 2025-10,         → 四级, B: 徐汇 employer
        五级 O1 at S 2026-06 (graduating-year student of S, school year 2026, in two of its sessions)
     P8 graduating-year student of S with no certificate
-    School S, school year 2026 (2025-09-01 … 2026-08-31): 2 students, 2 certificates (P7's from B
-    and S; the 2024 one is outside the school year) → 1.0 per student."""
+    School S (the rule of certification/cohorts.py): P7 and P8 graduate in 2026 (P8's own-school
+    record wins over a later one elsewhere), so 2026: 2 students, 3 certificates (all of P7's,
+    from A, B and S, issued up to the end of 2026) → 1.5 per student; P9 without an education
+    record: year unknown, 1 student, 0 certificates; P10 withdrew: not a student."""
     r = Registry()
     p = {n: r.person(f"人员{n}") for n in range(1, 9)}
     r.certify(p[1], r.a, r.o1, Level.GRADE_4, D(2019, 5, 1))
@@ -137,6 +139,13 @@ def world():
     Application.objects.create(session=cohort, person=p[8], created_by=r.user)
     spring = r.session(r.s, r.o2, Level.GRADE_5, D(2026, 3, 1))  # P7 in a second session: still one student
     Application.objects.create(session=spring, person=p[7], created_by=r.user)
+    Education.objects.create(person=p[7], kind="senior_technical", school="丙技师学院", graduation_date=D(2026, 6, 30))
+    Education.objects.create(person=p[8], kind="senior_technical", school="丙技师学院", graduation_date=D(2026, 6, 30))
+    Education.objects.create(person=p[8], kind="bachelor", school="某大学", graduation_date=D(2028, 6, 30))
+    no_year = r.person("人员9")  # enrolled, no education record: "year unknown", still counted
+    Application.objects.create(session=cohort, person=no_year, created_by=r.user)
+    withdrawn = r.person("人员10")  # a withdrawn application makes no student
+    Application.objects.create(session=cohort, person=withdrawn, created_by=r.user, state=Application.State.WITHDRAWN)
     r.people = p
     r.regulator = factories.regulator()
     return r
@@ -217,8 +226,8 @@ def test_year_end_stock_share_against_35_percent_and_new_high_skill_against_the_
 def test_certificates_per_graduating_year_student_by_school_count_any_institution(world):
     statistics.statistics_refresh()
     school = read(world, "school")
-    assert table(school) == {f"{world.s.pk}:2026": (1.0, 2, 2)}
-    assert school.categories == ["丙技师学院 2026"]
+    assert table(school) == {f"{world.s.pk}:2026": (1.5, 2, 3), f"{world.s.pk}:": (0, 1, 0)}
+    assert school.categories == ["丙技师学院 2026", "丙技师学院 （毕业年份不详）"]
 
 
 def test_urgent_list_occupations_are_those_the_regulator_put_on_it(world):
