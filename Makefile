@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo test services bench-issuance bench-imports lint messages
+.PHONY: install demo test services bench-issuance bench-imports bench-statistics lint messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,9 @@ bench-issuance: install services
 ROWS ?= 10000
 bench-imports: install services
 	REDIS_URL= $(PY) bench/imports.py --rows $(ROWS)
+
+# Statistics benchmark (a scratch database bench_statistics): N certificates written with COPY,
+# one refresh of the summary tables, every figure read. CERTIFICATES=1000000 by default.
+CERTIFICATES ?= 1000000
+bench-statistics: install services
+	REDIS_URL= $(PY) bench/statistics.py --count $(CERTIFICATES)

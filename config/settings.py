@@ -212,6 +212,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "6")),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# `celery -A config beat`: the statistics' summary tables (each issuance batch refreshes them too).
+CELERY_BEAT_SCHEDULE = {
+    "statistics-refresh": {
+        "task": "certification.tasks.statistics_refresh",
+        "schedule": float(os.environ.get("STATISTICS_REFRESH_SECONDS", "3600")),
+        "args": ("schedule",),
+    },
+}
 
 # --- Keys. Development values are fixed and public; production must set its own. ---
 # Field encryption (MultiFernet): comma-separated keys, newest first, so keys can rotate.

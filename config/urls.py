@@ -18,6 +18,7 @@ from certification.views import (
     publicity,
     regulator,
     school,
+    statistics,
     supervisor,
     worker,
 )
@@ -56,6 +57,18 @@ urlpatterns = [
         name="regulator-appointment-publish",
     ),
     path("institution/appointments/", appointments.institution_appointments, name="institution-appointments"),
+    path("regulator/statistics/", statistics.statistics_page, name="regulator-statistics"),
+    path("regulator/statistics/refresh/", statistics.statistics_refresh, name="regulator-statistics-refresh"),
+    path("regulator/statistics/urgent/", statistics.urgent_set, name="regulator-statistics-urgent"),
+    *[
+        path(
+            f"regulator/statistics/export.{fmt}",
+            statistics.statistics_export,
+            {"fmt": fmt},
+            name=f"regulator-statistics-{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ],
     *[
         path(
             f"regulator/filings/<int:pk>/{action}/",

@@ -41,3 +41,10 @@ def test_imports_benchmark_runs_and_prints_its_line():
     assert re.fullmatch(
         r"rows=30 xlsx_seconds=[\d.]+ csv_seconds=[\d.]+ read_seconds=[\d.]+ baseline_csv_read_seconds=[\d.]+", line
     ), line
+
+
+def test_statistics_benchmark_runs_and_prints_its_line():
+    line = run_bench("statistics.py", "--count", "300", database="bench_statistics_smoke")
+    assert re.fullmatch(
+        r"certificates=300 slowest_figure=[a-z_]+ slowest_seconds=[\d.]+ refresh_seconds=[\d.]+", line
+    ), line

@@ -6,6 +6,7 @@ from .promotions import Promotion
 from .publicity import Objection
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
+from .statistics import HeldLevel, StatisticsRun, StatisticValue
 from .supervision import Report, Sanction
 from .sweeps import VerificationSweep
 
@@ -17,6 +18,7 @@ __all__ = [
     "BatchFailure",
     "Certificate",
     "Finding",
+    "HeldLevel",
     "IssuanceBatch",
     "Objection",
     "Promotion",
@@ -28,6 +30,8 @@ __all__ = [
     "SerialCounter",
     "Series",
     "SigningKey",
+    "StatisticValue",
+    "StatisticsRun",
     "Session",
     "SessionStaff",
     "VerificationSweep",

@@ -418,6 +418,9 @@ def _finish(batch: IssuanceBatch) -> None:
         return
     batch.state, batch.finished_at = IssuanceBatch.State.DONE, timezone.now()
     batch.save(update_fields=["state", "finished_at"])
+    from .statistics import statistics_refresh_soon  # the regulator's figures follow each batch
+
+    transaction.on_commit(statistics_refresh_soon)
     # A session whose passed results all got a certificate is issued. One with failures (a hold,
     # a lapsed filing) stays submitted and leaves the batch, so that a later batch can take its
     # uncertified results once the cause is cleared; Certificate.result keeps that exactly once.
