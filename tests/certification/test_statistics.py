@@ -456,3 +456,18 @@ def test_a_long_figure_charts_its_first_30_and_the_table_keeps_all(world, client
     assert len(figure.chart()["categories"]) == 30 and len(figure.chart()["series"][0]["data"]) == 30
     client.force_login(world.regulator)
     assert "图中显示前 30 项（共 37 项）" in client.get("/regulator/statistics/").content.decode()
+
+
+def test_by_school_figure_agrees_with_the_schools_own_page(world):
+    """The regulator's by-school figure (SQL over the summary tables) and the school's page
+    (certification/cohorts.py) implement one rule twice, for scale: on the same data they give
+    the same students, certificates and ratio for every graduating year."""
+    from certification.cohorts import cohort_figures, cohort_students
+
+    statistics.statistics_refresh()
+    city = table(read(world, "school"))
+    own = {
+        f"{world.s.pk}:{row.year or ''}": (float(row.per_student), row.students, row.certificates)
+        for row in cohort_figures(cohort_students(schools=[world.s]))
+    }
+    assert own and city == own
