@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from certification.demo import HELD_SESSION, OPEN_SESSION, PUBLICITY_SESSION, READY_SESSION
-from certification.models import Certificate, Finding, Objection, ResultCorrection, Session
+from certification.models import Application, Certificate, Finding, Objection, ResultCorrection, Session
 from certification.services.certificates import certificate_by_query
 from registry.models import Filing, User
 from registry.selectors import user_roles
@@ -31,7 +31,8 @@ def test_the_demo_has_a_session_in_each_state_and_work_waiting_for_each_role(dem
     sessions = {s.name: s for s in Session.objects.all()}
     today = timezone.localdate()
     assert sessions[OPEN_SESSION].state == Session.State.PLANNED and sessions[OPEN_SESSION].starts_on > today
-    assert sessions[OPEN_SESSION].applications.exists()
+    assert sessions[OPEN_SESSION].applications.filter(state=Application.State.ENROLLED).exists()
+    assert sessions[OPEN_SESSION].applications.filter(state=Application.State.PENDING_APPROVAL).exists()  # 破格
     held = sessions[HELD_SESSION]
     assert held.state == Session.State.PLANNED and held.ends_on < today
     assert Finding.objects.filter(session=held, cleared_at__isnull=True).exists()
