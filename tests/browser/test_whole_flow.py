@@ -4,7 +4,7 @@ screenshot of every page visited (artifacts/screenshots/<size>/flow-*.png):
 institution plans a session → imports a roster (XLSX) → staffs it → an assessor scores → submit →
 publicity, where the public files an objection → the regulator resolves it → issue, with the
 batch's progress bar seen part-way and then full → the worker activates an account and sees the
-certificate → reissue.
+certificate → reissue → the regulator revokes it.
 
 The calendar is the only thing moved by hand: planning refuses past days, scoring waits for the
 session's first day and the publicity period for its working days, so the test dates the session
@@ -65,8 +65,11 @@ def roster_xlsx(path) -> str:
     return str(path)
 
 
-def test_the_whole_procedure_in_the_browser(demo, live_server, sign_in, new_page, shot, size, tmp_path, gated_issuance):
+def test_the_whole_procedure_in_the_browser(
+    demo, live_server, sign_in, new_page, shot, size, tmp_path, gated_issuance, settings
+):
     url = live_server.url
+    settings.PUBLIC_BASE_URL = url  # as make demo does from PORT: links point at the running address
     admin = sign_in("baosteel_admin", **SIZES[size])
     shot(admin, "flow-01-institution-start")
 
@@ -205,6 +208,7 @@ def test_the_whole_procedure_in_the_browser(demo, live_server, sign_in, new_page
     card = worker.locator(f"section.certificate[data-number='{certificate.number}']")
     expect(card).to_be_visible()
     assert number_of(CANDIDATES[0][1]) not in worker.content()  # the holder sees the partial form
+    assert card.locator("input.share").input_value().startswith(f"{url}/v/")
     shot(worker, "flow-20-my-record")
 
     # 10. Reissue (补发) from the batch page: same number, the date and reason recorded.
@@ -219,6 +223,24 @@ def test_the_whole_procedure_in_the_browser(demo, live_server, sign_in, new_page
     worker.reload()
     shot(worker, "flow-22-my-record-after-reissue")
 
-    # 11. Revoke with a reason: AFTER MERGE of h4/inst (revocation pages), add here:
-    #     admin revokes `certificate` from the batch page with a reason → the worker's record and
-    #     the QR verification page show it revoked (screenshots flow-23/24).
+    # 11. Revoke with a reason, by the regulator from the work queue: the worker's record and the
+    #     QR verification page then say so. AFTER MERGE of h4/inst (the institution's revocation
+    #     page): add the institution admin's revocation from the batch page here as well.
+    regulator.goto(f"{url}/regulator/")
+    regulator.fill("#number", certificate.number)
+    regulator.click("#certificates + form button[type=submit]")
+    card = regulator.locator(f"#certificate-{certificate.pk}")
+    expect(card).to_contain_text(certificate.number)
+    regulator.fill("#revoke-reason", "经查实，考核作品系他人代做，撤销证书。")
+    shot(regulator, "flow-23-revoke")
+    card.get_by_role("button", name="撤销证书").click()
+    expect(regulator.locator(f"#certificate-{certificate.pk}")).to_contain_text("已撤销")
+    shot(regulator, "flow-24-revoked")
+    certificate.refresh_from_db()
+    assert certificate.is_revoked
+    worker.reload()
+    expect(worker.locator(f"section.certificate[data-number='{certificate.number}']")).to_contain_text("已撤销")
+    shot(worker, "flow-25-my-record-revoked")
+    public.goto(f"{url}/v/{certificate.verification_code}")
+    expect(public.locator("#revocation")).to_be_visible()
+    shot(public, "flow-26-verify-revoked")
