@@ -11,7 +11,16 @@ from assessors.models import Assessor
 from registry.errors import DomainError
 from registry.identity import compose_resident_id, document_hash
 from registry.levels import EvaluationType, Level
-from registry.models import CalendarYear, Filing, Institution, Occupation, Person, User, WorkExperience
+from registry.models import (
+    CalendarYear,
+    Education,
+    Filing,
+    Institution,
+    Occupation,
+    Person,
+    User,
+    WorkExperience,
+)
 from registry.services import filing_apply, person_register
 
 from . import services
@@ -117,6 +126,7 @@ OPEN_SESSION = "演示批次：电工五级（报名中）"
 HELD_SESSION = "演示批次：电工五级（已考核，督导发现未解除）"
 PUBLICITY_SESSION = "演示批次：电工五级（公示中，有异议）"
 READY_SESSION = "演示批次：电工五级（待发证，可看进度条）"
+SCHOOL_SESSION = "演示批次：毕业学年学生 电工四级"
 
 
 def _demo_candidates(prefix: str, count: int, area: str, year: int, first_seq: int) -> list[Person]:
@@ -282,4 +292,43 @@ def demo_sessions_in_every_state(*, institution: Institution, admin: User, care_
                 }
             ],
             actor=care_admin,
+        )
+
+
+def demo_school_cohort(*, school: Institution, admin: User) -> None:
+    """The school's graduating-year students (院校团体申报, docs/domain.md) enrolled in a session it
+    planned, so that its cohort page (/school/) has students to follow. Idempotent."""
+    if Session.objects.filter(institution=school, name=SCHOOL_SESSION).exists():
+        return
+    today = timezone.localdate()
+    electrician = Occupation.objects.get(code="6-31-01-03")
+    day = today + datetime.timedelta(days=28)
+    session = services.session_plan(
+        actor=admin,
+        institution=school,
+        evaluation_type=EvaluationType.SKILL_LEVEL,
+        occupation=electrician,
+        level=Level.GRADE_4,
+        starts_on=day,
+        ends_on=day,
+        site="闵行区 东海职业技术学院 实训楼",
+        name=SCHOOL_SESSION,
+    )
+    for person in _demo_candidates("毕业生", 4, "310112", 2006, 220):
+        Education.objects.get_or_create(
+            person=person,
+            kind="secondary_vocational",
+            defaults={
+                "school": school.name,
+                "major": "电气设备安装与维修",
+                "related_occupation": electrician,
+                "graduation_date": today + datetime.timedelta(days=200),
+            },
+        )
+        services.application_enrol(
+            actor=admin,
+            session=session,
+            name=person.name,
+            document_number=person.document_number,
+            pathway="school_group",
         )

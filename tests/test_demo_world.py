@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.utils import timezone
 
-from certification.demo import HELD_SESSION, OPEN_SESSION, PUBLICITY_SESSION, READY_SESSION
+from certification.demo import HELD_SESSION, OPEN_SESSION, PUBLICITY_SESSION, READY_SESSION, SCHOOL_SESSION
 from certification.models import Application, Certificate, Finding, Objection, ResultCorrection, Session
 from certification.services.certificates import certificate_by_query
 from registry.models import Filing, User
@@ -47,6 +47,9 @@ def test_the_demo_has_a_session_in_each_state_and_work_waiting_for_each_role(dem
     assert ready.applications.count() >= 10  # enough chunks for the progress bar to move
     assert Session.objects.filter(state=Session.State.ISSUED).exists()
     assert Filing.objects.filter(state=Filing.State.APPLIED).exists()
+    school = sessions[SCHOOL_SESSION]
+    assert school.institution.kind == "school"
+    assert school.applications.filter(pathway=Application.Pathway.SCHOOL_GROUP, state="enrolled").count() >= 3
 
 
 def test_the_demo_world_is_loaded_once(demo):

@@ -133,6 +133,7 @@ class Command(BaseCommand):
         from certification.demo import (
             demo_activation_code,
             demo_issued_session,
+            demo_school_cohort,
             demo_sessions_in_every_state,
             demo_verification_triple,
         )
@@ -144,6 +145,7 @@ class Command(BaseCommand):
             admin=baosteel_admin,
             care_admin=User.objects.get(username="care_admin"),
         )
+        demo_school_cohort(school=institutions["college"], admin=User.objects.get(username="college_admin"))
         activation = demo_activation_code(admin=baosteel_admin)
         if activation is not None:
             # Synthetic demo data: printing this number is fine; a real one never is.
