@@ -179,7 +179,8 @@ def batch_create(
     return batch
 
 
-# Background issuance threads by batch id (embedded default only), so that a test can join one.
+# Background issuance threads by batch id (embedded default only, finished ones dropped at the
+# next dispatch), so that a test can join one.
 BACKGROUND: dict[int, threading.Thread] = {}
 
 
@@ -199,6 +200,8 @@ def dispatch(batch_id: int, *, background: bool | None = None) -> None:
     if background is None:
         background = settings.ISSUANCE_IN_THREAD and app.conf.task_always_eager
     if background:
+        for finished in [key for key, thread in BACKGROUND.items() if not thread.is_alive()]:
+            del BACKGROUND[finished]
         thread = threading.Thread(
             target=_issue_in_thread, args=(chunk_ids,), name=f"issuance-batch-{batch_id}", daemon=True
         )
