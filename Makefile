@@ -21,13 +21,17 @@ messages: install
 	$(PY) manage.py compilemessages -l en --ignore=.venv
 
 # The embedded default: SQLite, Celery tasks in-process (REDIS_URL unset), demo data loaded.
+# PUBLIC_BASE_URL follows PORT, so share links, QR codes and credentials point at the running address;
+# issuance runs in a background thread, in small paced chunks, so the batch's progress bar is seen moving.
+DEMO_URL ?= http://127.0.0.1:$(PORT)
+DEMO_ENV := DJANGO_DEBUG=1 REDIS_URL= PUBLIC_BASE_URL=$(DEMO_URL) ISSUANCE_CHUNK_SIZE=2 ISSUANCE_PACE_SECONDS=0.7
 demo: install
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(PY) manage.py load_demo
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py load_demo
 	@echo ""
-	@echo "  The registry runs at http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/, API docs: http://127.0.0.1:$(PORT)/api/docs/)"
+	@echo "  The registry runs at $(DEMO_URL)/  (admin: $(DEMO_URL)/admin/, API docs: $(DEMO_URL)/api/docs/)"
 	@echo ""
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 services:
 	./scripts/ensure-services

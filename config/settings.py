@@ -338,6 +338,12 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Issuance ---
 ISSUANCE_CHUNK_SIZE = int(os.environ.get("ISSUANCE_CHUNK_SIZE", "1000"))
+# Without Redis (the embedded default) Celery runs tasks in-process: issuance then runs in a
+# background thread, so the "issue" request returns at once and the batch page shows the progress.
+# ISSUANCE_PACE_SECONDS waits before each chunk there (make demo sets it, with small chunks, so that
+# the progress bar is seen moving); 0 in production.
+ISSUANCE_IN_THREAD = env_bool("ISSUANCE_IN_THREAD", default=not REDIS_URL)
+ISSUANCE_PACE_SECONDS = float(os.environ.get("ISSUANCE_PACE_SECONDS", "0"))
 # Fault injection for the killed-worker test: a chunk sleeps this long before it commits.
 ISSUANCE_TEST_DELAY_SECONDS = float(os.environ.get("ISSUANCE_TEST_DELAY_SECONDS", "0"))
 

@@ -28,6 +28,13 @@ def celery_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def issuance_in_request(settings):
+    """Issuance runs in the task path the test chose (eager or a worker), never in the embedded
+    default's background thread, unless a test turns that on (tests/certification/test_issuance_thread.py)."""
+    settings.ISSUANCE_IN_THREAD = False
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in the default language (Chinese). A request in English leaves English
     active in the thread afterwards (LocaleMiddleware activates, nothing deactivates), and

@@ -9,11 +9,13 @@ killed before commit leaves nothing behind (its serials were never taken).
 
 import datetime
 import itertools
+import logging
 import secrets
+import threading
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +41,8 @@ from ..models import (
     Session,
 )
 from ..selectors import is_admin_of
+
+logger = logging.getLogger(__name__)
 
 CERTIFICATE_COLUMNS = [
     "id",
@@ -109,8 +113,11 @@ def _scope_problem(session: Session, issue_date: datetime.date) -> str | None:
 
 
 @transaction.atomic
-def batch_create(*, actor: User, sessions: list[Session], issue_date: datetime.date | None = None) -> IssuanceBatch:
-    """Submit sessions (one session, or a school's cohort) for issuance as one batch."""
+def batch_create(
+    *, actor: User, sessions: list[Session], issue_date: datetime.date | None = None, background: bool | None = None
+) -> IssuanceBatch:
+    """Submit sessions (one session, or a school's cohort) for issuance as one batch.
+    `background`: see dispatch (None: as configured)."""
     today = timezone.localdate()
     issue_date = issue_date or today
     if issue_date > today:
@@ -167,17 +174,68 @@ def batch_create(*, actor: User, sessions: list[Session], issue_date: datetime.d
     if not chunks:
         _finish(batch)
     else:
-        transaction.on_commit(lambda: dispatch(batch.pk))
+        # (dispatch is called with the batch id alone unless told where to run: tests stub it so.)
+        kwargs = {} if background is None else {"background": background}
+        transaction.on_commit(lambda: dispatch(batch.pk, **kwargs))
     return batch
 
 
-def dispatch(batch_id: int) -> None:
+# Background issuance threads by batch id (embedded default only, finished ones dropped at the
+# next dispatch), so that a test can join one.
+BACKGROUND: dict[int, threading.Thread] = {}
+
+
+def dispatch(batch_id: int, *, background: bool | None = None) -> None:
+    """Hand the batch's pending chunks to Celery. Without a broker (tasks in-process) and with
+    ISSUANCE_IN_THREAD on, a background thread issues them instead, so that the request returns
+    at once and the batch page shows the progress; `background` overrides the setting."""
+    from config.celery import app
+
     from ..tasks import issue_chunk
 
-    for chunk_id in BatchChunk.objects.filter(batch_id=batch_id, state=BatchChunk.State.PENDING).values_list(
-        "id", flat=True
-    ):
+    chunk_ids = list(
+        BatchChunk.objects.filter(batch_id=batch_id, state=BatchChunk.State.PENDING)
+        .order_by("index")
+        .values_list("id", flat=True)
+    )
+    if background is None:
+        background = settings.ISSUANCE_IN_THREAD and app.conf.task_always_eager
+    if background:
+        for finished in [key for key, thread in BACKGROUND.items() if not thread.is_alive()]:
+            del BACKGROUND[finished]
+        thread = threading.Thread(
+            target=_issue_in_thread, args=(chunk_ids,), name=f"issuance-batch-{batch_id}", daemon=True
+        )
+        BACKGROUND[batch_id] = thread
+        thread.start()
+        return
+    for chunk_id in chunk_ids:
         issue_chunk.delay(chunk_id)
+
+
+def _pace() -> None:
+    """The wait before each chunk in the background thread (ISSUANCE_PACE_SECONDS, the demo's)."""
+    if settings.ISSUANCE_PACE_SECONDS > 0:
+        time.sleep(settings.ISSUANCE_PACE_SECONDS)
+
+
+def _issue_in_thread(chunk_ids: list[int]) -> None:
+    """Issue the chunks one after the other, each in its own transaction (as a worker would);
+    a chunk that meets a locked SQLite database is tried again (chunk_issue is idempotent)."""
+    try:
+        for chunk_id in chunk_ids:
+            _pace()
+            for attempt in range(5):
+                try:
+                    chunk_issue(chunk_id=chunk_id)
+                    break
+                except DatabaseError:
+                    if attempt == 4:
+                        logger.exception("background issuance of chunk %s failed", chunk_id)
+                        raise
+                    time.sleep(0.5)
+    finally:
+        connections.close_all()
 
 
 def _lock_counter(series: str, institution_id: int, year: int, level: int) -> SerialCounter:

@@ -34,16 +34,42 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "accept_downloads": True}
 
 
+# The two sizes every whole-flow test runs at (issue 11): a desktop and a 390 px phone.
+SIZES = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+
+
+@pytest.fixture(params=list(SIZES))
+def size(request) -> str:
+    return request.param
+
+
 @pytest.fixture
 def shot():
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Save a full-page screenshot under artifacts/screenshots/<desktop|phone>/<name>.png (the
+    folder follows the page's viewport width)."""
 
     def take(page, name: str) -> Path:
-        path = SCREENSHOTS / f"{name}.png"
+        width = (page.viewport_size or {}).get("width", 1280)
+        folder = SCREENSHOTS / ("phone" if width < 600 else "desktop")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
     return take
+
+
+@pytest.fixture
+def new_page(browser):
+    """A page of a fresh, signed-out browser context (the public), e.g. `new_page(**SIZES[size])`."""
+
+    def _new_page(**context_args):
+        return browser.new_context(locale="zh-CN", accept_downloads=True, **context_args).new_page()
+
+    return _new_page
 
 
 @pytest.fixture

@@ -130,10 +130,22 @@ class Command(BaseCommand):
         if worker.user_id is None:
             worker.user = self._user("worker", worker.name, None, None)
             worker.save(update_fields=["user"])
-        from certification.demo import demo_activation_code, demo_issued_session, demo_school_cohort, demo_supervision
+        from certification.demo import (
+            demo_activation_code,
+            demo_issued_session,
+            demo_school_cohort,
+            demo_sessions_in_every_state,
+            demo_supervision,
+            demo_verification_triple,
+        )
 
         baosteel_admin = User.objects.get(username="baosteel_admin")
         demo_issued_session(institution=institutions["baosteel"], admin=baosteel_admin, worker=worker)
+        demo_sessions_in_every_state(
+            institution=institutions["baosteel"],
+            admin=baosteel_admin,
+            care_admin=User.objects.get(username="care_admin"),
+        )
         demo_school_cohort(school=institutions["college"], admin=User.objects.get(username="college_admin"))
         activation = demo_activation_code(admin=baosteel_admin)
         demo_supervision(reported=institutions["care"], inspected=institutions["skills"])
@@ -144,12 +156,19 @@ class Command(BaseCommand):
                 f"demo activation (/accounts/activate/): name {person.name}, "
                 f"ID number {person.document_number} (synthetic), activation code {code}"
             )
+        triple = demo_verification_triple()
+        if triple is not None:
+            name, number, certificate = triple
+            self.stdout.write(
+                f"demo verification (/verify/): name {name}, ID number {number} (synthetic), certificate {certificate}"
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo world ready: {Occupation.objects.count()} occupations, "
                 f"{Institution.objects.count()} institutions, "
                 f"{Person.objects.count()} people. Sign in as admin / regulator / baosteel_admin / college_admin / "
-                f"worker with password {DEMO_PASSWORD}"
+                f"baosteel_assessor_0 / baosteel_internal_supervisor_4 / worker with password {DEMO_PASSWORD} "
+                f"(README: what each one shows)"
             )
         )
 
