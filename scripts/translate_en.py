@@ -896,6 +896,22 @@ EN = {
     "证书已撤销。": "The certificate has been revoked.",
     "受理": "Accept",
     "准予备案": "File",
+    # Lists: search, filters and pagination
+    "分页": "Pages",
+    "第 %(n)s 页": "Page %(n)s",
+    "搜索": "Search",
+    "全部状态": "All states",
+    "全部职业": "All occupations",
+    "全部等级": "All levels",
+    "考核日期从": "Assessment from",
+    "至": "to",
+    "查询": "Search",
+    "清除条件": "Clear filters",
+    "共 %(n)s 个批次": "%(n)s sessions",
+    "没有符合条件的评价批次。": "No session matches these filters.",
+    "按姓名、报名号或证书编号查找": "Find by name, application number or certificate number",
+    "显示全部": "Show all",
+    "没有符合条件的考生。": "No candidate matches.",
 }
 
 
