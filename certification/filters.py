@@ -19,7 +19,9 @@ class SessionListFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="filter_q", max_length=100)
     state = django_filters.ChoiceFilter(label=_("状态"), choices=Session.State.choices, empty_label=_("全部状态"))
     occupation = django_filters.ModelChoiceFilter(
-        label=_("职业"), queryset=Occupation.objects.order_by("code"), empty_label=_("全部职业")
+        label=_("职业"),
+        queryset=Occupation.objects.only("pk", "code", "name").order_by("code"),
+        empty_label=_("全部职业"),
     )
     level = django_filters.ChoiceFilter(label=_("等级"), choices=Level.choices, empty_label=_("全部等级"))
     starts_after = django_filters.DateFilter(

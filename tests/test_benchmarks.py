@@ -41,3 +41,8 @@ def test_imports_benchmark_runs_and_prints_its_line():
     assert re.fullmatch(
         r"rows=30 xlsx_seconds=[\d.]+ csv_seconds=[\d.]+ read_seconds=[\d.]+ baseline_csv_read_seconds=[\d.]+", line
     ), line
+
+
+def test_pages_benchmark_runs_and_prints_its_line():
+    line = run_bench("pages.py", "--count", "200", "--repeat", "2", database="bench_pages_smoke")
+    assert re.fullmatch(r"certificates=200 slowest_page=\w+ slowest_p95_ms=[\d.]+", line), line
