@@ -225,7 +225,13 @@ def session_roster(session: Session, search: str = "") -> QuerySet[Application]:
     number, or the start of a name."""
     from registry.identity import normalize_certificate_number
 
-    qs = Application.objects.filter(session=session).select_related("person", "result__certificate", "condition")
+    # Results and certificates in queries of their own: joined to a page of a late session, the
+    # planner may merge the whole result table from its start.
+    qs = (
+        Application.objects.filter(session=session)
+        .select_related("person", "condition")
+        .prefetch_related("result__certificate")
+    )
     search = search.strip()[:100]
     if search:
         number = normalize_certificate_number(search)

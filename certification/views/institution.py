@@ -208,9 +208,12 @@ def scores(request, pk, import_errors=None):
         raise Forbidden(_("只有指派到本批次的考评员可以录入成绩。"))
     parts = [p for p in ("theory", "practical", "review") if p in required_parts(session) and p in allowed]
     special = session.evaluation_type == "special_ability" and "special_passed" in allowed
+    # Results are read in a second query: joined, the planner may merge the whole result table
+    # to reach a late session's rows.
     enrolled = (
         Application.objects.filter(session=session, state=Application.State.ENROLLED)
-        .select_related("person", "result")
+        .select_related("person")
+        .prefetch_related("result")
         .order_by("pk")
     )
     # A large session's grid is paged; a save changes only the rows the posted page showed.
