@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo test services bench-issuance bench-imports bench-statistics lint messages
+.PHONY: install demo test services bench-issuance bench-imports bench-statistics bench-pages lint messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,7 @@ bench-imports: install services
 CERTIFICATES ?= 1000000
 bench-statistics: install services
 	REDIS_URL= $(PY) bench/statistics.py --count $(CERTIFICATES)
+# List pages benchmark (a scratch database bench_pages): query counts and p95 per page. CERTS=1000000 by default.
+CERTS ?= 1000000
+bench-pages: install services
+	REDIS_URL= $(PY) bench/pages.py --count $(CERTS)

@@ -7,7 +7,8 @@ Who sees what (docs/domain.md, "Who uses it"):
 - a worker: their own applications and results.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from assessors.models import Assessor
 from registry.models import Institution, Person, Role, User
@@ -49,6 +50,12 @@ def _sessions_ids_subquery(user: User):
     return sessions_for(user).values("pk")
 
 
+def _own_person_subquery(user: User):
+    # `person_id IN (SELECT …)` rather than a join on the person: over a million rows the
+    # join is evaluated for each one, the subquery once.
+    return Person.objects.filter(user=user).values("pk")
+
+
 def applications_for(user: User) -> QuerySet[Application]:
     if not user.is_authenticated:
         return Application.objects.none()
@@ -57,7 +64,7 @@ def applications_for(user: User) -> QuerySet[Application]:
     )
     if user_is_regulator(user):
         return qs
-    return qs.filter(Q(session__in=_sessions_ids_subquery(user)) | Q(person__user=user))
+    return qs.filter(Q(session__in=_sessions_ids_subquery(user)) | Q(person__in=_own_person_subquery(user)))
 
 
 def results_for(user: User) -> QuerySet[Result]:
@@ -68,7 +75,9 @@ def results_for(user: User) -> QuerySet[Result]:
     )
     if user_is_regulator(user):
         return qs
-    return qs.filter(Q(application__session__in=_sessions_ids_subquery(user)) | Q(application__person__user=user))
+    return qs.filter(
+        Q(application__session__in=_sessions_ids_subquery(user)) | Q(application__person__in=_own_person_subquery(user))
+    )
 
 
 def findings_for(user: User) -> QuerySet[Finding]:
@@ -149,7 +158,10 @@ def certificates_for(user: User) -> QuerySet[Certificate]:
         return qs.none()
     if user_is_regulator(user):
         return qs
-    return qs.filter(Q(institution_id__in=user_institution_ids(user, ADMIN_ROLES)) | Q(person__user=user))
+    # Both sides as lists of ids: PostgreSQL then ORs two index scans (a join or a subquery on
+    # the person would be checked against each of a million certificates).
+    own = list(Person.objects.filter(user=user).values_list("pk", flat=True))
+    return qs.filter(Q(institution_id__in=user_institution_ids(user, ADMIN_ROLES)) | Q(person_id__in=own))
 
 
 def batch_progress(batch: IssuanceBatch) -> dict:
@@ -214,3 +226,54 @@ def sessions_in_publicity(today) -> QuerySet[Session]:
         .select_related("institution", "occupation", "specialty")
         .order_by("-submitted_at", "-id")
     )
+
+
+# A locked session's roster no longer changes (docs/domain.md: submission locks it), so its counts
+# are kept for a day; a planned one's are counted on each read (its roster is still being built).
+COUNTS_TIMEOUT = 24 * 3600
+
+
+def session_application_counts(sessions) -> dict[int, tuple[int, int]]:
+    """{session id: (applications, enrolled)} for `sessions`, in at most one query: counting a
+    20,000-candidate roster on every list read would scan it each time."""
+    keys = {s.pk: f"session-counts:{s.pk}:{s.state}" for s in sessions}
+    locked = {s.pk for s in sessions if s.is_locked}
+    known = cache.get_many([keys[pk] for pk in locked]) if locked else {}
+    counts = {pk: known[keys[pk]] for pk in locked if keys[pk] in known}
+    missing = [pk for pk in keys if pk not in counts]
+    if missing:
+        rows = (
+            Application.objects.filter(session_id__in=missing)
+            .values("session_id")
+            .annotate(total=Count("id"), enrolled=Count("id", filter=Q(state=Application.State.ENROLLED)))
+            .order_by()
+        )
+        fresh = {pk: (0, 0) for pk in missing} | {r["session_id"]: (r["total"], r["enrolled"]) for r in rows}
+        counts |= fresh
+        cache.set_many({keys[pk]: fresh[pk] for pk in missing if pk in locked}, COUNTS_TIMEOUT)
+    return counts
+
+
+def session_roster(session: Session, search: str = "") -> QuerySet[Application]:
+    """A visible session's candidates (the caller fetched `session` through `sessions_for`), in a
+    stable order for paging. `search`: a certificate number (an index probe), an application
+    number, or the start of a name."""
+    from registry.identity import normalize_certificate_number
+
+    # Results and certificates in queries of their own: joined to a page of a late session, the
+    # planner may merge the whole result table from its start.
+    qs = (
+        Application.objects.filter(session=session)
+        .select_related("person", "condition")
+        .prefetch_related("result__certificate")
+    )
+    search = search.strip()[:100]
+    if search:
+        number = normalize_certificate_number(search)
+        if number[:1].isalpha() and number[1:].isdigit() and len(number) > 1:
+            qs = qs.filter(result__certificate__number=number)
+        elif search.isdigit():
+            qs = qs.filter(pk=int(search))
+        else:
+            qs = qs.filter(person__name__startswith=search)
+    return qs.order_by("pk")

@@ -1246,6 +1246,22 @@ EN = {
     "职业编码“%(code)s”不在职业目录中。": "Occupation code “%(code)s” is not in the catalogue.",
     "%(name)s 已列入急需紧缺职业；下次刷新后计入统计。": "%(name)s is on the urgent list; the figures show it after the next refresh.",
     "%(name)s 已移出急需紧缺职业；下次刷新后计入统计。": "%(name)s is off the urgent list; the figures show it after the next refresh.",
+    # Lists: search, filters and pagination
+    "分页": "Pages",
+    "第 %(n)s 页": "Page %(n)s",
+    "搜索": "Search",
+    "全部状态": "All states",
+    "全部职业": "All occupations",
+    "全部等级": "All levels",
+    "考核日期从": "Assessment from",
+    "至": "to",
+    "查询": "Search",
+    "清除条件": "Clear filters",
+    "共 %(n)s 个批次": "%(n)s sessions",
+    "没有符合条件的评价批次。": "No session matches these filters.",
+    "按姓名、报名号或证书编号查找": "Find by name, application number or certificate number",
+    "显示全部": "Show all",
+    "没有符合条件的考生。": "No candidate matches.",
 }
 
 

@@ -48,3 +48,8 @@ def test_statistics_benchmark_runs_and_prints_its_line():
     assert re.fullmatch(
         r"certificates=300 slowest_figure=[a-z_]+ slowest_seconds=[\d.]+ refresh_seconds=[\d.]+", line
     ), line
+
+
+def test_pages_benchmark_runs_and_prints_its_line():
+    line = run_bench("pages.py", "--count", "200", "--repeat", "2", database="bench_pages_smoke")
+    assert re.fullmatch(r"certificates=200 slowest_page=\w+ slowest_p95_ms=[\d.]+", line), line

@@ -164,6 +164,9 @@ class CertificateFilter(filters.FilterSet):
     issued_after = filters.DateFilter(field_name="issued_on", lookup_expr="gte")
     issued_before = filters.DateFilter(field_name="issued_on", lookup_expr="lte")
     reported = filters.BooleanFilter(field_name="reported_at", lookup_expr="isnull", exclude=True)
+    search = filters.CharFilter(
+        method="filter_number", help_text="a certificate number, found by its unique index (as `number`)"
+    )
 
     class Meta:
         model = Certificate
@@ -188,7 +191,10 @@ class CertificateViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CertificateFilter
 
     def get_queryset(self):
-        return selectors.certificates_for(self.request.user)
+        qs = selectors.certificates_for(self.request.user)
+        # Newest first by id: the primary key's index serves a page of a million rows without a
+        # sort (the model's order, by issue date and number, would sort them all).
+        return qs.order_by("-id") if self.action == "list" else qs
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: ERROR_RESPONSES[404]})
     @action(detail=True, methods=["get"])

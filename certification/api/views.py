@@ -97,7 +97,17 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Application.objects.none()
 
     def get_queryset(self):
-        return selectors.applications_for(self.request.user)
+        qs = selectors.applications_for(self.request.user)
+        if self.action != "list":
+            return qs
+        # A page in the (session, id) index's order; results and certificates in queries of
+        # their own (joined, the planner may merge the whole result table to reach a late session).
+        return (
+            qs.select_related(None)
+            .select_related("session__institution", "session__occupation", "person", "condition")
+            .prefetch_related("result__certificate")
+            .order_by("session_id", "id")
+        )
 
     def _session(self, request, pk):
         return get_object_or_404(selectors.sessions_for(request.user), pk=pk)

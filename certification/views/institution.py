@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,11 +17,16 @@ from registry.identity import normalize_certificate_number
 from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regulator
 
 from .. import imports, selectors, services
+from ..filters import SessionListFilter
 from ..models import Application, Finding, IssuanceBatch, Session
 from ..services import accounts, archives, certificates, issuance, reporting
 from ..services.results import ROLE_PARTS
 from ..services.sessions import required_parts
+from .paging import page_of
 
+SESSION_PAGE_SIZE = 25
+ROSTER_PAGE_SIZE = 50
+SCORES_PAGE_SIZE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -36,14 +41,20 @@ def _flash(request, error: DomainError) -> None:
 
 @login_required
 def session_list(request):
+    """The sessions the caller may see: searched, filtered (state, occupation, level, dates) and
+    paged; the candidate counts come from `session_application_counts` (cached once locked)."""
     open_findings = Finding.objects.filter(session=OuterRef("pk"), cleared_at__isnull=True)
-    sessions = (
-        selectors.sessions_for(request.user)
-        .annotate(held=Exists(open_findings), enrolled=Count("applications", filter=Q(applications__state="enrolled")))
-        .order_by("-starts_on", "-id")[:200]
-    )
+    sessions = selectors.sessions_for(request.user).annotate(held=Exists(open_findings)).order_by("-starts_on", "-id")
+    found = SessionListFilter(request.GET or None, queryset=sessions)
+    page = page_of(request, found.qs if found.is_bound else sessions, per_page=SESSION_PAGE_SIZE)
+    counts = selectors.session_application_counts(page.object_list)
+    for session in page:
+        session.enrolled = counts[session.pk][1]
     can_plan = bool(user_institution_ids(request.user, ADMIN_ROLES))
-    return render(request, "certification/session_list.html", {"sessions": sessions, "can_plan": can_plan})
+    context = {"sessions": page, "page": page, "filter": found, "can_plan": can_plan}
+    return render(
+        request, "certification/session_list.html", context, status=400 if found.is_bound and found.errors else 200
+    )
 
 
 @login_required
@@ -51,13 +62,21 @@ def session_detail(request, pk, import_errors=None, status=200, enrol_form=None)
     from .planning import EnrolForm, staffing_choices
 
     session = _session(request, pk)
-    applications = (
-        selectors.applications_for(request.user).filter(session=session).select_related("person", "result", "condition")
+    search = request.GET.get("q", "").strip()[:100]
+    # The roster is paged: a 20,000-candidate session's page stays small (counted once it is locked).
+    total = None if search else selectors.session_application_counts([session])[session.pk][0]
+    applications = page_of(
+        request,
+        selectors.session_roster(session, search),
+        per_page=ROSTER_PAGE_SIZE,
+        count=total or "exact",
+        anchor="roster",
     )
     roles = selectors.staff_role(request.user, session)
     context = {
         "session": session,
         "applications": applications,
+        "roster_search": search,
         "is_admin": selectors.is_admin_of(request.user, session.institution_id),
         "can_score": bool(roles & set(ROLE_PARTS)),
         "shortfalls": services.session_staffing_shortfalls(session) if session.state == Session.State.PLANNED else [],
@@ -191,14 +210,24 @@ def scores(request, pk, import_errors=None):
     parts = [p for p in ("theory", "practical", "review") if p in required_parts(session) and p in allowed]
     parts = [] if special_type else parts
     special = special_type and "special_passed" in allowed
-    applications = list(
-        Application.objects.filter(session=session, state=Application.State.ENROLLED).select_related("person", "result")
+    # Results are read in a second query: joined, the planner may merge the whole result table
+    # to reach a late session's rows.
+    enrolled = (
+        Application.objects.filter(session=session, state=Application.State.ENROLLED)
+        .select_related("person")
+        .prefetch_related("result")
+        .order_by("pk")
     )
+    # A large session's grid is paged; a save changes only the rows the posted page showed.
+    applications = page_of(request, enrolled, per_page=SCORES_PAGE_SIZE)
     row_errors = {}
     if request.method == "POST" and import_errors is None:
         try:
             with transaction.atomic():
                 for application in applications:
+                    names = [f"{part}-{application.pk}" for part in parts] + [f"special_passed-{application.pk}"]
+                    if not any(name in request.POST for name in names):
+                        continue
                     values = {}
                     for part in parts:
                         raw = request.POST.get(f"{part}-{application.pk}", "").strip()
@@ -224,11 +253,7 @@ def scores(request, pk, import_errors=None):
         else:
             messages.success(request, _("成绩已保存。"))
             return redirect("web-session-scores", pk=pk)
-        applications = list(
-            Application.objects.filter(session=session, state=Application.State.ENROLLED).select_related(
-                "person", "result"
-            )
-        )
+        applications = page_of(request, enrolled, per_page=SCORES_PAGE_SIZE)
     posted = request.POST if row_errors else {}
     required = {} if special_type else required_parts(session)
     marks = {part: required[part] for part in ("theory", "practical", "review") if part in required}
@@ -250,6 +275,7 @@ def scores(request, pk, import_errors=None):
         "parts": parts,
         "marks": marks,
         "special": special,
+        "page": applications,
         "row_errors": row_errors,
         "import_errors": import_errors,
         "locked": session.is_locked,
