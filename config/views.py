@@ -16,10 +16,15 @@ def healthz(request):
 @login_required
 def start(request):
     """Where sign-in lands (LOGIN_REDIRECT_URL; a `next` parameter still wins): each role's own
-    start page. Work comes first: an assessor who also holds certificates lands on the sessions."""
+    start page. Work comes first: an assessor who also holds certificates lands on the sessions;
+    the regulator on the work queue; a supervisor who administers nothing on the supervision page."""
     nav = user_nav(request.user)
     if nav["school"]:
         return redirect("school-cohort")
+    if nav["regulator"]:
+        return redirect("regulator-queue")
+    if nav["supervisor"] and not nav["institution"]:
+        return redirect("supervisor-home")
     if nav["sessions"]:
         return redirect("web-session-list")
     if nav["worker"]:

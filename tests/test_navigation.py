@@ -70,8 +70,9 @@ def test_navigation_costs_a_constant_number_of_queries():
         (worker_user, "/me/"),
         (school_admin, "/school/"),
         (lambda: member(InstitutionFactory()), "/institution/"),
-        (lambda: member(InstitutionFactory(), Role.SUPERVISOR), "/institution/"),
-        (regulator, "/institution/"),
+        (lambda: member(InstitutionFactory(), Role.ASSESSOR), "/institution/"),
+        (lambda: member(InstitutionFactory(), Role.SUPERVISOR), "/supervisor/"),
+        (regulator, "/regulator/"),
         (UserFactory, "/"),
     ],
 )
