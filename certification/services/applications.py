@@ -1,11 +1,10 @@
 """Applications: enrolment by pathway with eligibility, approvals of the exceptional routes."""
 
 import datetime
-import enum
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -341,7 +340,7 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
             prior, had_work, had_educations = person.records
             birth_date, certificates = person.birth_date, issued.get(person.pk, ())
         else:
-            new = person_fields(document_type=row.document_type, number=number, name=name)
+            new = person_fields(document_type=row.document_type, number=number, name=name, document_hash=key)
             prior, had_work, had_educations, certificates = [], [], [], ()
             birth_date = new.get("birth_date")
         educations = _new_records(had_educations, row.educations, _education_key)
@@ -386,11 +385,6 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
     return _write(actor, session, accepted), []
 
 
-def _copy_value(value):
-    """A value as COPY writes it: choices (str enums) as their plain value."""
-    return value.value if isinstance(value, enum.Enum) else value
-
-
 def _copy(cursor, table: str, columns: list[str], rows) -> None:
     """COPY `rows` (tuples in `columns` order) into `table`: psycopg formats each row in C,
     where binding one array per column formats every value in Python."""
@@ -405,9 +399,10 @@ def _bulk_insert(model, rows: list[dict], returning: str | None = None, skip_con
     the current time). On PostgreSQL with COPY (no model instances: the cost of a 10,000-row
     roster is the database's); elsewhere bulk_create. With `returning`, [(pk, value of that
     column)]: the ids are drawn from the table's sequence first, in one query, and copied with
-    the rows. `skip_conflicts`: rows that would break a unique constraint are left out (COPY
-    into a temporary table, then INSERT … SELECT … ON CONFLICT DO NOTHING) and are missing
-    from what is returned (elsewhere nothing is returned)."""
+    the rows. `skip_conflicts`: rows that would break a unique constraint are left out and are
+    missing from what is returned (elsewhere nothing is returned): the COPY runs in a savepoint
+    and, only if it meets a conflict, the rows go through a temporary table and INSERT … SELECT
+    … ON CONFLICT DO NOTHING."""
     if not rows:
         return []
     now = timezone.now()
@@ -424,32 +419,51 @@ def _bulk_insert(model, rows: list[dict], returning: str | None = None, skip_con
     table, pk = model._meta.db_table, model._meta.pk
     attnames = [f.attname for f in fields]
     columns = [f.column for f in fields]
-    values = [tuple(_copy_value(row.get(a, defaults[a])) for a in attnames) for row in rows]
+    # Choices are str subclasses: psycopg writes their value.
+    values = [tuple([row.get(a, defaults[a]) for a in attnames]) for row in rows]
     with connection.cursor() as cursor:
-        if skip_conflicts:
-            staging = f"_bulk_{table}"
-            listed = ", ".join(quote(c) for c in columns)
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {quote(staging)} AS SELECT {listed} FROM {quote(table)} WITH NO DATA"
-            )
-            _copy(cursor, quote(staging), columns, values)
-            sql = f"INSERT INTO {quote(table)} ({listed}) SELECT {listed} FROM {quote(staging)} ON CONFLICT DO NOTHING"
-            if returning:
-                sql += f" RETURNING {quote(pk.column)}, {quote(model._meta.get_field(returning).column)}"
-            cursor.execute(sql)
-            inserted = cursor.fetchall() if returning else []
-            cursor.execute(f"DROP TABLE {quote(staging)}")
-            return inserted
-        if not returning:
-            _copy(cursor, quote(table), columns, values)
-            return []
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk.column, len(rows)]
-        )
-        ids = [new_id for (new_id,) in cursor.fetchall()]
-        _copy(cursor, quote(table), [pk.column, *columns], ((i, *v) for i, v in zip(ids, values, strict=True)))
-        position = attnames.index(model._meta.get_field(returning).attname)
-        return [(i, v[position]) for i, v in zip(ids, values, strict=True)]
+        if not skip_conflicts:
+            return _copy_rows(cursor, model, attnames, values, returning)
+        try:
+            # The common case, no conflict: COPY straight into the table, in a savepoint so that
+            # a conflict (a row another transaction inserted meanwhile) undoes this attempt only.
+            with transaction.atomic(), connection.wrap_database_errors:
+                return _copy_rows(cursor, model, attnames, values, returning)
+        except IntegrityError:
+            pass
+        staging = f"_bulk_{table}"
+        listed = ", ".join(quote(c) for c in columns)
+        cursor.execute(f"CREATE TEMPORARY TABLE {quote(staging)} AS SELECT {listed} FROM {quote(table)} WITH NO DATA")
+        _copy(cursor, quote(staging), columns, values)
+        sql = f"INSERT INTO {quote(table)} ({listed}) SELECT {listed} FROM {quote(staging)} ON CONFLICT DO NOTHING"
+        if returning:
+            sql += f" RETURNING {quote(pk.column)}, {quote(model._meta.get_field(returning).column)}"
+        cursor.execute(sql)
+        inserted = cursor.fetchall() if returning else []
+        cursor.execute(f"DROP TABLE {quote(staging)}")
+        return inserted
+
+
+def _copy_rows(cursor, model, attnames: list[str], values: list[tuple], returning: str | None) -> list[tuple]:
+    """COPY `values` into the model's table; with `returning`, ids drawn from its sequence first
+    (one query) are copied with the rows and [(id, value of `returning`)] is returned."""
+    table, pk = model._meta.db_table, model._meta.pk
+    columns = [model._meta.get_field(a).column for a in attnames]
+    if not returning:
+        _copy(cursor, connection.ops.quote_name(table), columns, values)
+        return []
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk.column, len(values)]
+    )
+    ids = [new_id for (new_id,) in cursor.fetchall()]
+    _copy(
+        cursor,
+        connection.ops.quote_name(table),
+        [pk.column, *columns],
+        ((i, *v) for i, v in zip(ids, values, strict=True)),
+    )
+    position = attnames.index(model._meta.get_field(returning).attname)
+    return [(i, v[position]) for i, v in zip(ids, values, strict=True)]
 
 
 def _insert_people(accepted: list[_Accepted]) -> dict[str, int]:
