@@ -876,7 +876,7 @@ def test_a_large_import_gives_the_same_records_as_importing_each_row_alone(world
     assert len(whole["work"]) == 20 + 122 and len(whole["results"]) == len(rows) - 8
 
 
-def test_a_person_another_enrolment_inserted_meanwhile_is_reused_not_duplicated(world, monkeypatch):
+def test_a_person_another_enrolment_inserted_meanwhile_is_reused_not_duplicated(world, postgres, monkeypatch):
     """The look-up found nobody, then another transaction inserted the same person: the COPY
     meets the unique hash, is undone, and the rows go through INSERT … ON CONFLICT DO NOTHING;
     the other rows are inserted, the raced person read back (and the name compared)."""
