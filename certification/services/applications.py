@@ -31,7 +31,7 @@ from ..selectors import is_admin_of
 
 P = Application.Pathway
 ACTIVE_STATES = (Application.State.PENDING_APPROVAL, Application.State.ENROLLED)
-BATCH = 2000  # rows per INSERT of the set-based enrolment (SQLite; PostgreSQL takes one statement)
+BATCH = 2000  # rows per INSERT of the set-based enrolment (SQLite; PostgreSQL takes one COPY)
 PATHWAYS = frozenset(P.values)
 
 
@@ -284,7 +284,7 @@ def _issued_here(session: Session, person_ids: list[int]) -> dict[int, list[tupl
 def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datetime.date):
     """Enrol many candidates set-based: every ID validated in Python, people fetched in one query
     with what eligibility needs, eligibility judged in memory, the proportion cap counted once,
-    then each table written with one bulk insert. `session` comes from `lock_for_enrolment`.
+    then each table written with one COPY (`_bulk_insert`). `session` comes from `lock_for_enrolment`.
     Returns (application ids, []) or ([], problems naming every bad row), and then nothing is
     written. Each row meets the same checks, in the same order, as one `application_enrol`."""
     problems: list[EnrolProblem] = []
