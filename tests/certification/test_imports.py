@@ -921,3 +921,13 @@ def test_known_people_are_looked_up_in_the_same_queries_whatever_their_number(wo
     with CaptureQueriesContext(connection) as many:
         assert roster(world, xlsx(HEADERS, many_rows), session=second).created == 40
     assert len(many) == len(few)
+
+
+def test_tabs_newlines_and_backslashes_in_a_cell_are_stored_exactly(world):
+    """COPY's text format escapes them: a reason typed over two lines keeps its characters."""
+    headers = ["姓名", "证件号码", "申报途径", "理由", "证明材料"]
+    reason, evidence = "市级\t技术能手\n第二行 C:\\证书\\N", "获奖文件\\.\r\n附件"
+    rows = [["能手", factories.resident_id(), "竞赛晋升", reason, evidence]]
+    assert roster(world, csv_file(headers, rows), filename="名单.csv").created == 1
+    application = Application.objects.get(session=world.session)
+    assert (application.reason, application.evidence) == (reason, evidence)
