@@ -315,10 +315,14 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
     hashes = list({key for key, _scope in first_row})
     known = _known_people(hashes) if hashes else {}
     known_ids = [person.pk for person in known.values()]
-    enrolled = set(
-        Application.objects.filter(session=session, person_id__in=_listed(known_ids, "bigint")).values_list(
-            "person_id", flat=True
+    enrolled = (
+        set(
+            Application.objects.filter(session=session, person_id__in=_listed(known_ids, "bigint")).values_list(
+                "person_id", flat=True
+            )
         )
+        if known_ids
+        else set()
     )
     issued = _issued_here(session, known_ids) if known_ids else {}
     conditions: list | DomainError | None = None
