@@ -8,7 +8,9 @@ institution with a planned 电工 (6-31-01-03) 五级 session, and a roster of N
 with 本职业工作起始日期 two years back). It times `read_table` on the XLSX, the whole
 `roster_import` of the XLSX, then (after removing what that import created) the whole import
 of the CSV, and, as the baseline of the same run, reading that CSV with the stdlib csv module.
-The last line is one line to compare from run to run:
+Each import also prints the CPU seconds of this process and of its PostgreSQL backend (read from
+/proc when the server is local): on a shared machine the wall time mostly measures the wait for a
+core. The last line is one line to compare from run to run:
 
     rows=N xlsx_seconds=S csv_seconds=C read_seconds=R baseline_csv_read_seconds=B
 """
@@ -99,13 +101,34 @@ def as_csv(rows) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend, when the server runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed_import(admin, session, data: bytes, filename: str, count: int) -> float:
+    """Wall seconds of one import; the CPU seconds of this process and of its database backend
+    are printed too (on a shared machine wall time mostly measures the wait for a core)."""
     from certification.imports import roster_import
     from certification.models import Application
 
-    started = time.perf_counter()
+    backend_before = backend_cpu_seconds()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = roster_import(actor=admin, session=session, data=data, filename=filename)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    backend_after = backend_cpu_seconds()
+    database = f"{backend_after - backend_before:.2f} s" if None not in (backend_before, backend_after) else "?"
+    print(f"{filename}: {seconds:.2f} s wall, Python CPU {cpu:.2f} s, PostgreSQL backend CPU {database}", flush=True)
     if result.errors or result.created != count or Application.objects.filter(session=session).count() != count:
         for error in result.errors[:20]:
             print(f"  row {error.row} {error.field}: {error.message}", file=sys.stderr)

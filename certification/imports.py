@@ -8,9 +8,11 @@ cleaning, permission and recusal helpers as `result_record`.
 """
 
 import codecs
+import contextlib
 import csv
 import dataclasses
 import datetime
+import gc
 import io
 import re
 import unicodedata
@@ -494,6 +496,23 @@ def _ordered(errors: list[RowError], columns: list[str]) -> list[RowError]:
     return sorted(errors, key=lambda e: (e.row, columns.index(e.field) if e.field in columns else -1))
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector for one import. A 10,000-row file allocates some
+    hundred thousand long-lived objects (cells, rows, records) that hold no reference cycles;
+    with the collector on, each full collection walks all of them again, which cost a third of
+    the import's time. Plain reference counting still frees everything; the collector
+    resumes afterwards (left off if it was already off, e.g. by an overlapping import)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_cyclic_gc_paused()
 @transaction.atomic
 def roster_import(*, actor, session: Session, data: bytes, filename: str, on: datetime.date | None = None):
     """Enrol every candidate of a roster file into `session`, or none: an admin of the

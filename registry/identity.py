@@ -192,15 +192,24 @@ def parse_resident_id(raw: object, *, today: datetime.date | None = None) -> Res
     if number[:2] not in PROVINCE_CODES:
         raise ValidationError(_("身份证号码的地区码（前两位）不是有效的省级代码。"), code="id_area")
     try:
-        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        birth = resident_id_birth_date(number)
     except ValueError:
         raise ValidationError(_("身份证号码中的出生日期（第 7–14 位）不是真实日期。"), code="id_birth_date") from None
     if not OLDEST_BIRTH <= birth <= (today or datetime.date.today()):
         raise ValidationError(_("身份证号码中的出生日期不在合理范围内。"), code="id_birth_date")
     if ric.calc_check_digit(number) != number[17]:
         raise ValidationError(_("身份证号码校验位错误，请核对是否抄错。"), code="id_checksum")
-    sex = "M" if int(number[16]) % 2 else "F"
-    return ResidentId(number=number, birth_date=birth, sex=sex)
+    return ResidentId(number=number, birth_date=birth, sex=resident_id_sex(number))
+
+
+def resident_id_birth_date(number: str) -> datetime.date:
+    """The birth date that an 18-character resident ID number states (digits 7–14)."""
+    return datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def resident_id_sex(number: str) -> str:
+    """ "M" or "F": the parity of an 18-character resident ID number's sequence code."""
+    return "M" if int(number[16]) % 2 else "F"
 
 
 def validate_document_number(document_type: str, raw: object) -> str:

@@ -52,19 +52,20 @@ def person_name_mismatch(existing: Person, name: str) -> DomainError | None:
     return DomainError({"name": _("姓名“%(given)s”与该证件号码已登记的姓名不符，请核对。") % {"given": name}})
 
 
-def person_fields(*, document_type: str, number: str, name: str) -> dict:
-    """The stored fields of a person with a canonical `number`: encrypted, hashed and masked,
+def person_fields(*, document_type: str, number: str, name: str, document_hash: str | None = None) -> dict:
+    """The stored fields of a person with a canonical `number` (as person_identify returns it,
+    so not validated again): encrypted, hashed (unless its `document_hash` is given) and masked,
     with sex and birth date read from a resident ID."""
     fields = {
         "document_type": document_type,
         "document_ciphertext": identity.encrypt(number),
-        "document_hash": identity.document_hash(document_type, number),
+        "document_hash": document_hash or identity.document_hash(document_type, number),
         "document_masked": identity.mask_document_number(number),
         "name": name,
     }
     if document_type == identity.DocumentType.RESIDENT_ID:
-        parsed = identity.parse_resident_id(number)
-        fields["sex"], fields["birth_date"] = parsed.sex, parsed.birth_date
+        fields["sex"] = identity.resident_id_sex(number)
+        fields["birth_date"] = identity.resident_id_birth_date(number)
     return fields
 
 

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,15 @@ from registry import identity
 from registry.errors import DomainError, Forbidden
 from registry.identity import DocumentType
 from registry.levels import LEVELS, Level
-from registry.models import Education, EligibilityCondition, Institution, Person, User, WorkExperience
+from registry.models import (
+    Education,
+    EligibilityCondition,
+    Institution,
+    Person,
+    PriorCertificate,
+    User,
+    WorkExperience,
+)
 from registry.selectors import user_is_regulator
 from registry.services import person_fields, person_identify, person_name_mismatch
 
@@ -23,7 +31,7 @@ from ..selectors import is_admin_of
 
 P = Application.Pathway
 ACTIVE_STATES = (Application.State.PENDING_APPROVAL, Application.State.ENROLLED)
-BATCH = 2000  # rows per INSERT of the set-based enrolment (SQLite; PostgreSQL takes one statement)
+BATCH = 2000  # rows per INSERT of the set-based enrolment (SQLite; PostgreSQL takes one COPY)
 PATHWAYS = frozenset(P.values)
 
 
@@ -220,13 +228,33 @@ class _Accepted:
     phone: str = ""
 
 
+def _listed(values, db_type: str):
+    """`values` for an `__in` filter as one parameter (a comma-joined text split by PostgreSQL):
+    a 10,000-element IN list costs more to bind than to run. Only for values without commas
+    (ids, hex hashes); elsewhere the plain list."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return values
+    return RawSQL(f"SELECT unnest(string_to_array(%s, ','))::{db_type}", [",".join(str(v) for v in values)])
+
+
+def _by_person(queryset, person_ids: list[int]) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for record in queryset.filter(person_id__in=_listed(person_ids, "bigint")):
+        grouped.setdefault(record.person_id, []).append(record)
+    return grouped
+
+
 def _known_people(hashes: list[str]) -> dict[str, Person]:
-    # One array parameter, not one placeholder per row: building a 10,000-item IN list cost more
-    # than the look-up (PostgreSQL; elsewhere the plain list).
-    wanted = RawSQL("SELECT unnest(%s::varchar[])", [hashes]) if connection.vendor == "postgresql" else hashes
-    people = Person.objects.filter(document_hash__in=wanted).prefetch_related(
-        "prior_certificates", "work_experiences", "educations"
+    """The known people by document hash, each with `records` = (prior certificates, work,
+    educations): one query per kind, whatever the number of rows."""
+    people = list(Person.objects.filter(document_hash__in=_listed(hashes, "varchar")))
+    ids = [person.pk for person in people]
+    prior, work, educations = (
+        _by_person(model.objects.all(), ids) if ids else {} for model in (PriorCertificate, WorkExperience, Education)
     )
+    for person in people:
+        person.records = (prior.get(person.pk, []), work.get(person.pk, []), educations.get(person.pk, []))
     return {person.document_hash: person for person in people}
 
 
@@ -243,7 +271,10 @@ def _issued_here(session: Session, person_ids: list[int]) -> dict[int, list[tupl
     issued: dict[int, list] = {}
     occupations = [session.occupation_id, *_related_ids(session)]
     rows = Certificate.objects.filter(
-        person_id__in=person_ids, occupation_id__in=occupations, revoked_at__isnull=True, level__isnull=False
+        person_id__in=_listed(person_ids, "bigint"),
+        occupation_id__in=occupations,
+        revoked_at__isnull=True,
+        level__isnull=False,
     ).values_list("person_id", "level", "issued_on")
     for person_id, level, issued_on in rows:
         issued.setdefault(person_id, []).append((level, issued_on))
@@ -253,7 +284,7 @@ def _issued_here(session: Session, person_ids: list[int]) -> dict[int, list[tupl
 def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datetime.date):
     """Enrol many candidates set-based: every ID validated in Python, people fetched in one query
     with what eligibility needs, eligibility judged in memory, the proportion cap counted once,
-    then each table written with one bulk insert. `session` comes from `lock_for_enrolment`.
+    then each table written with one COPY (`_bulk_insert`). `session` comes from `lock_for_enrolment`.
     Returns (application ids, []) or ([], problems naming every bad row), and then nothing is
     written. Each row meets the same checks, in the same order, as one `application_enrol`."""
     problems: list[EnrolProblem] = []
@@ -284,8 +315,14 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
     hashes = list({key for key, _scope in first_row})
     known = _known_people(hashes) if hashes else {}
     known_ids = [person.pk for person in known.values()]
-    enrolled = set(
-        Application.objects.filter(session=session, person_id__in=known_ids).values_list("person_id", flat=True)
+    enrolled = (
+        set(
+            Application.objects.filter(session=session, person_id__in=_listed(known_ids, "bigint")).values_list(
+                "person_id", flat=True
+            )
+        )
+        if known_ids
+        else set()
     )
     issued = _issued_here(session, known_ids) if known_ids else {}
     conditions: list | DomainError | None = None
@@ -304,11 +341,10 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
         if not row.judge or row.scope is not None or row.row not in phones:
             continue
         if person is not None:
-            prior = list(person.prior_certificates.all())
-            had_work, had_educations = list(person.work_experiences.all()), list(person.educations.all())
+            prior, had_work, had_educations = person.records
             birth_date, certificates = person.birth_date, issued.get(person.pk, ())
         else:
-            new = person_fields(document_type=row.document_type, number=number, name=name)
+            new = person_fields(document_type=row.document_type, number=number, name=name, document_hash=key)
             prior, had_work, had_educations, certificates = [], [], [], ()
             birth_date = new.get("birth_date")
         educations = _new_records(had_educations, row.educations, _education_key)
@@ -353,13 +389,24 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
     return _write(actor, session, accepted), []
 
 
+def _copy(cursor, table: str, columns: list[str], rows) -> None:
+    """COPY `rows` (tuples in `columns` order) into `table`: psycopg formats each row in C,
+    where binding one array per column formats every value in Python."""
+    quote = connection.ops.quote_name
+    with cursor.copy(f"COPY {table} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _bulk_insert(model, rows: list[dict], returning: str | None = None, skip_conflicts: bool = False) -> list[tuple]:
     """Insert `rows` ({attname: value}; other columns take the field's default, auto_now fields
-    the current time). On PostgreSQL the rows are staged by COPY into a temporary table, then
-    written by one INSERT … SELECT (no model instances: the cost of a 10,000-row roster is the
-    database's); elsewhere bulk_create. With `returning`, [(pk, value of that column)] in no particular order.
-    `skip_conflicts`: rows that would break a unique constraint are left out (ON CONFLICT DO
-    NOTHING) and are missing from what is returned (elsewhere nothing is returned)."""
+    the current time). On PostgreSQL with COPY (no model instances: the cost of a 10,000-row
+    roster is the database's); elsewhere bulk_create. With `returning`, [(pk, value of that
+    column)]: the ids are drawn from the table's sequence first, in one query, and copied with
+    the rows. `skip_conflicts`: rows that would break a unique constraint are left out and are
+    missing from what is returned (elsewhere nothing is returned): the COPY runs in a savepoint
+    and, only if it meets a conflict, the rows go through a temporary table and INSERT … SELECT
+    … ON CONFLICT DO NOTHING."""
     if not rows:
         return []
     now = timezone.now()
@@ -373,29 +420,54 @@ def _bulk_insert(model, rows: list[dict], returning: str | None = None, skip_con
         model.objects.bulk_create(objects, batch_size=BATCH, ignore_conflicts=skip_conflicts)
         return [(o.pk, getattr(o, returning)) for o in objects if o.pk is not None] if returning else []
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    # COPY into a staging table, then one INSERT … SELECT: COPY writes each value with psycopg's
-    # C dumpers, where an array per column (unnest) was dumped element by element in Python.
-    staging = quote(f"bulk_{model._meta.db_table}")
-    definitions = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {columns} FROM {staging}"
-    if skip_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    if returning:
-        sql += f" RETURNING {quote(model._meta.pk.column)}, {quote(model._meta.get_field(returning).column)}"
-    connection.ensure_connection()
+    table, pk = model._meta.db_table, model._meta.pk
+    attnames = [f.attname for f in fields]
+    columns = [f.column for f in fields]
+    # Choices are str subclasses: psycopg writes their value.
+    values = [tuple([row.get(a, defaults[a]) for a in attnames]) for row in rows]
     with connection.cursor() as cursor:
-        # Inside the enrolment's transaction: a failure rolls the staging table back with the rest.
-        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {staging} ({definitions})")
-        with connection.connection.cursor() as raw, raw.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-            names = [f.attname for f in fields]
-            for row in rows:
-                copy.write_row([row.get(name, defaults[name]) for name in names])
+        if not skip_conflicts:
+            return _copy_rows(cursor, model, attnames, values, returning)
+        try:
+            # The common case, no conflict: COPY straight into the table, in a savepoint so that
+            # a conflict (a row another transaction inserted meanwhile) undoes this attempt only.
+            with transaction.atomic(), connection.wrap_database_errors:
+                return _copy_rows(cursor, model, attnames, values, returning)
+        except IntegrityError:
+            pass
+        staging = f"_bulk_{table}"
+        listed = ", ".join(quote(c) for c in columns)
+        cursor.execute(f"CREATE TEMPORARY TABLE {quote(staging)} AS SELECT {listed} FROM {quote(table)} WITH NO DATA")
+        _copy(cursor, quote(staging), columns, values)
+        sql = f"INSERT INTO {quote(table)} ({listed}) SELECT {listed} FROM {quote(staging)} ON CONFLICT DO NOTHING"
+        if returning:
+            sql += f" RETURNING {quote(pk.column)}, {quote(model._meta.get_field(returning).column)}"
         cursor.execute(sql)
         inserted = cursor.fetchall() if returning else []
-        cursor.execute(f"DROP TABLE {staging}")
-    return inserted
+        cursor.execute(f"DROP TABLE {quote(staging)}")
+        return inserted
+
+
+def _copy_rows(cursor, model, attnames: list[str], values: list[tuple], returning: str | None) -> list[tuple]:
+    """COPY `values` into the model's table; with `returning`, ids drawn from its sequence first
+    (one query) are copied with the rows and [(id, value of `returning`)] is returned."""
+    table, pk = model._meta.db_table, model._meta.pk
+    columns = [model._meta.get_field(a).column for a in attnames]
+    if not returning:
+        _copy(cursor, connection.ops.quote_name(table), columns, values)
+        return []
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk.column, len(values)]
+    )
+    ids = [new_id for (new_id,) in cursor.fetchall()]
+    _copy(
+        cursor,
+        connection.ops.quote_name(table),
+        [pk.column, *columns],
+        ((i, *v) for i, v in zip(ids, values, strict=True)),
+    )
+    position = attnames.index(model._meta.get_field(returning).attname)
+    return [(i, v[position]) for i, v in zip(ids, values, strict=True)]
 
 
 def _insert_people(accepted: list[_Accepted]) -> dict[str, int]:

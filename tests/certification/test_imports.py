@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from assessors.models import Relation
@@ -518,7 +518,7 @@ def test_api_bulk_enrolment_shares_the_fast_path(world):
 
 
 def test_the_portable_write_path_gives_the_same_records(world, monkeypatch):
-    """The embedded default (SQLite) writes with bulk_create instead of INSERT … unnest()."""
+    """The embedded default (SQLite) writes with bulk_create instead of COPY."""
     monkeypatch.setattr(connection, "vendor", "sqlite")
     headers = [*HEADERS, "申报途径", "理由", "证明材料"]
     rows = [[*row, "", "", ""] for row in eligible(2)]
@@ -804,3 +804,130 @@ def test_a_score_sheet_name_is_compared_as_the_registry_stores_names(scoring):
     data = score_sheet([[a.pk, spaced, 80, 75], [b.pk, "别人", 80, 75]])
     result = imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
     assert [(e.row, e.field) for e in result.errors] == [(3, "姓名")]
+
+
+# --- the set-based write path (COPY, one query per kind of look-up) ---
+
+
+def _snapshot():
+    """Everything an import writes, keyed by what does not depend on ids or on the moment."""
+    people = {
+        p.pk: (p.document_type, p.document_number, p.document_hash, p.document_masked, p.name, p.sex, p.birth_date)
+        for p in Person.objects.all()
+    }
+    return {
+        "people": sorted(people.values(), key=str),
+        "applications": sorted(
+            (people[a.person_id][2], a.session_id, a.pathway, a.state, a.condition_id, a.reason, a.evidence, a.phone)
+            for a in Application.objects.all()
+        ),
+        "results": sorted(
+            (people[r.application.person_id][2], r.outcome) for r in Result.objects.select_related("application")
+        ),
+        "work": sorted(
+            (people[w.person_id][2], w.occupation_id, w.started, w.ended, w.apprenticeship)
+            for w in WorkExperience.objects.all()
+        ),
+        "educations": sorted(
+            (people[e.person_id][2], e.kind, e.major, e.graduation_date, e.related_occupation_id)
+            for e in Education.objects.all()
+        ),
+    }
+
+
+def test_a_large_import_gives_the_same_records_as_importing_each_row_alone(world):
+    """New and known people (known ones with their own work records and certificates), other
+    documents, an old 15-digit ID, phones and an exceptional route: one file of 150 rows writes
+    exactly what 150 one-row files write."""
+    known = []
+    for i in range(20):
+        number = factories.resident_id(D(1980, 1, 1))
+        person = person_register(document_type="resident_id", document_number=number, name=f"老员工{i}")
+        WorkExperience.objects.create(person=person, occupation=world.electrician, started=D(2020, 1, 1))
+        if i % 2:
+            PriorCertificate.objects.create(
+                person=person,
+                evaluation_type="skill_level",
+                occupation=world.electrician,
+                level=Level.GRADE_5,
+                number=f"P{i:06d}",
+                issuer="某机构",
+                issued_on=D(2021, 1, 1),
+            )
+        known.append([f"老员工{i}", number, "", "", "", "", "", ""])
+    headers = ["姓名", "证件号码", "证件类型", "手机号", "申报途径", "理由", "证明材料", "本职业工作起始日期"]
+    rows = [*known]
+    rows += [
+        [f"考生{i}", factories.resident_id(), "", f"1380013{i:04d}", "", "", "", TWO_YEARS_AGO] for i in range(120)
+    ]
+    rows += [["陈大文", "H12345678", "港澳居民来往内地通行证", "", "", "", "", TWO_YEARS_AGO]]
+    rows += [["旧证号", "310115850315123", "", "", "", "", "", TWO_YEARS_AGO]]
+    rows += [[f"能手{i}", factories.resident_id(), "", "", "竞赛晋升", "市赛金牌", "获奖文件", ""] for i in range(8)]
+    people_before = Person.objects.count()
+    with transaction.atomic():
+        result = roster(world, csv_file(headers, rows), filename="名单.csv")
+        assert (result.created, result.errors) == (len(rows), [])
+        whole = _snapshot()
+        transaction.set_rollback(True)
+    for row in rows:
+        assert roster(world, csv_file(headers, [row]), filename="名单.csv").created == 1
+    assert _snapshot() == whole
+    assert len(whole["applications"]) == len(rows) and len(whole["people"]) == people_before + len(rows) - 20
+    assert len(whole["work"]) == 20 + 122 and len(whole["results"]) == len(rows) - 8
+
+
+def test_a_person_another_enrolment_inserted_meanwhile_is_reused_not_duplicated(world, postgres, monkeypatch):
+    """The look-up found nobody, then another transaction inserted the same person: the COPY
+    meets the unique hash, is undone, and the rows go through INSERT … ON CONFLICT DO NOTHING;
+    the other rows are inserted, the raced person read back (and the name compared)."""
+    from certification.services import applications
+
+    number = factories.resident_id()
+    raced = person_register(document_type="resident_id", document_number=number, name="先到者")
+    monkeypatch.setattr(applications, "_known_people", lambda hashes: {})
+    rows = [["新人甲", factories.resident_id(), TWO_YEARS_AGO], ["先到者", number, TWO_YEARS_AGO]]
+    rows.append(["新人乙", factories.resident_id(), TWO_YEARS_AGO])
+    before = Person.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        assert roster(world, xlsx(HEADERS, rows)).created == 3
+    assert any("ON CONFLICT DO NOTHING" in q["sql"] for q in queries)  # the path taken after the conflict
+    assert Person.objects.count() == before + 2
+    assert Application.objects.get(session=world.session, person__name="先到者").person_id == raced.pk
+    other = world.plan(name="第二批")
+    before = counts()
+    renamed = [["新人丙", factories.resident_id(), TWO_YEARS_AGO], ["改名者", number, TWO_YEARS_AGO]]
+    with pytest.raises(DomainError) as caught:
+        roster(world, xlsx(HEADERS, renamed), session=other)
+    assert "第 3 行" in caught.value.messages[0] and number not in caught.value.messages[0]
+    assert counts() == before
+
+
+def test_known_people_are_looked_up_in_the_same_queries_whatever_their_number(world):
+    """People already registered (with work records) take one query per kind of look-up."""
+
+    def registered(n, prefix):
+        rows = []
+        for i in range(n):
+            number = factories.resident_id()
+            person = person_register(document_type="resident_id", document_number=number, name=f"{prefix}{i}")
+            WorkExperience.objects.create(person=person, occupation=world.electrician, started=D(2020, 1, 1))
+            rows.append([f"{prefix}{i}", number, ""])
+        return rows
+
+    few_rows, many_rows = registered(3, "少"), registered(40, "多")
+    with CaptureQueriesContext(connection) as few:
+        assert roster(world, xlsx(HEADERS, few_rows)).created == 3
+    second = world.plan(name="多")
+    with CaptureQueriesContext(connection) as many:
+        assert roster(world, xlsx(HEADERS, many_rows), session=second).created == 40
+    assert len(many) == len(few)
+
+
+def test_tabs_newlines_and_backslashes_in_a_cell_are_stored_exactly(world):
+    """COPY's text format escapes them: a reason typed over two lines keeps its characters."""
+    headers = ["姓名", "证件号码", "申报途径", "理由", "证明材料"]
+    reason, evidence = "市级\t技术能手\n第二行 C:\\证书\\N", "获奖文件\\.\r\n附件"
+    rows = [["能手", factories.resident_id(), "竞赛晋升", reason, evidence]]
+    assert roster(world, csv_file(headers, rows), filename="名单.csv").created == 1
+    application = Application.objects.get(session=world.session)
+    assert (application.reason, application.evidence) == (reason, evidence)
