@@ -24,7 +24,6 @@ import argparse
 import datetime
 import math
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,14 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def median(values: list[float]) -> float:
+    """The median (not the standard library's `statistics`: bench/statistics.py, the statistics
+    benchmark, sits beside this script, first on sys.path, and shadows it)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 sys.path.insert(0, str(ROOT))
 
 SESSIONS = 50
@@ -301,9 +308,9 @@ def measure(world: dict, repeat: int) -> list[dict]:
                 "name": name,
                 "queries": len(captured),
                 "db_ms": sum(float(q["time"]) for q in captured) * 1000,
-                "cpu_ms": statistics.median(cpu) * 1000,
+                "cpu_ms": median(cpu) * 1000,
                 "cold_ms": cold * 1000,
-                "p50_ms": statistics.median(times) * 1000,
+                "p50_ms": median(times) * 1000,
                 "p95_ms": times[max(0, math.ceil(0.95 * len(times)) - 1)] * 1000,
                 "kb": len(response.content) / 1024,
             }
