@@ -152,15 +152,20 @@ def batch_create(*, actor: User, sessions: list[Session], issue_date: datetime.d
     batch = IssuanceBatch.objects.create(
         institution=institution, issue_date=issue_date, total=len(rows), created_by=actor
     )
-    chunks, index = [], 0
-    # Chunks share one serial counter each, so chunks of different counters run in parallel.
+    # Chunks share one serial counter each, so chunks of different counters run in parallel; a
+    # chunk holds its counter's lock while it signs, so two chunks of one counter run one after
+    # the other. The chunks are therefore numbered (and dispatched) round-robin over the
+    # counters: workers taking consecutive chunks take different counters while there are any.
+    size = settings.ISSUANCE_CHUNK_SIZE
+    per_counter = []
     for _key, group in itertools.groupby(rows, key=lambda row: (row[1], row[2])):
         ids = [row[0] for row in group]
-        for start in range(0, len(ids), settings.ISSUANCE_CHUNK_SIZE):
-            chunks.append(
-                BatchChunk(batch=batch, index=index, result_ids=ids[start : start + settings.ISSUANCE_CHUNK_SIZE])
-            )
-            index += 1
+        per_counter.append([ids[start : start + size] for start in range(0, len(ids), size)])
+    slices = itertools.chain.from_iterable(itertools.zip_longest(*per_counter))
+    chunks = [
+        BatchChunk(batch=batch, index=index, result_ids=ids)
+        for index, ids in enumerate(ids for ids in slices if ids is not None)
+    ]
     BatchChunk.objects.bulk_create(chunks)
     Session.objects.filter(pk__in=[s.pk for s in locked]).update(batch=batch)
     if not chunks:
@@ -173,8 +178,10 @@ def batch_create(*, actor: User, sessions: list[Session], issue_date: datetime.d
 def dispatch(batch_id: int) -> None:
     from ..tasks import issue_chunk
 
-    for chunk_id in BatchChunk.objects.filter(batch_id=batch_id, state=BatchChunk.State.PENDING).values_list(
-        "id", flat=True
+    for chunk_id in (
+        BatchChunk.objects.filter(batch_id=batch_id, state=BatchChunk.State.PENDING)
+        .order_by("index")
+        .values_list("id", flat=True)
     ):
         issue_chunk.delay(chunk_id)
 
@@ -288,6 +295,36 @@ RESULT_FIELDS = (
 )
 
 
+# PostgreSQL: the chunk's ids as a relation joined by primary keys, so that reading a chunk is
+# index probes whatever the tables' size. Written as `id IN (…)` over three tables, the planner
+# may hash-join a sequential scan of every application, and each chunk then costs in proportion
+# to everything ever issued (quadratic over a batch; found at 1M certificates).
+# The LATERAL subquery's LIMIT 1 (harmless: one row per primary key) keeps the planner from
+# flattening it into that hash join, stale statistics or not.
+_CHUNK_ROWS_SQL = """
+    SELECT row.*
+    FROM unnest(%s::bigint[]) AS chunk (id)
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.outcome, a.state, a.session_id, a.person_id, p.name, r.publicity_ends_on
+        FROM certification_result r
+        JOIN certification_application a ON a.id = r.application_id
+        JOIN registry_person p ON p.id = a.person_id
+        WHERE r.id = chunk.id
+        LIMIT 1
+    ) AS row
+    ORDER BY row.id
+"""
+
+
+def _chunk_rows(ids: list[int]) -> list[tuple]:
+    """RESULT_FIELDS of the chunk's results, in id order."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CHUNK_ROWS_SQL, [list(ids)])
+            return cursor.fetchall()
+    return list(Result.objects.filter(id__in=ids).order_by("id").values_list(*RESULT_FIELDS))
+
+
 def chunk_issue(*, chunk_id: int) -> BatchChunk:
     """Issue one chunk in one transaction (see the module docstring for why this is exactly once)."""
     with transaction.atomic():
@@ -297,11 +334,7 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
         batch = chunk.batch
         ids = chunk.result_ids
         already = set(Certificate.objects.filter(result_id__in=ids).values_list("result_id", flat=True))
-        rows = [
-            row
-            for row in Result.objects.filter(id__in=ids).order_by("id").values_list(*RESULT_FIELDS)
-            if row[0] not in already
-        ]
+        rows = [row for row in _chunk_rows(ids) if row[0] not in already]
         sessions = {
             session.id: session
             for session in Session.objects.filter(id__in={row[3] for row in rows}).select_related(
