@@ -295,17 +295,22 @@ RESULT_FIELDS = (
 )
 
 
-# PostgreSQL: the chunk's ids as a relation joined by primary keys, so that reading a chunk is
-# index probes whatever the tables' size. Written as `id IN (…)` over three tables, the planner
-# may hash-join a sequential scan of every application, and each chunk then costs in proportion
-# to everything ever issued (quadratic over a batch; found at 1M certificates).
-# The LATERAL subquery's LIMIT 1 (harmless: one row per primary key) keeps the planner from
-# flattening it into that hash join, stale statistics or not.
+# A chunk is read in one query: each result with what issuing it needs, whether it already has a
+# certificate (a repeated chunk) and whether an objection to it is open. PostgreSQL: the chunk's
+# ids as one array parameter joined by primary keys, so that reading a chunk is index probes
+# whatever the tables' size. Written as `id IN (…)` over three tables, the planner may hash-join
+# a sequential scan of every application, and each chunk then costs in proportion to everything
+# ever issued (quadratic over a batch; found at 1M certificates); 2,000 `IN` placeholders also
+# cost the driver more to bind than the query costs to run. The LATERAL subquery's LIMIT 1
+# (harmless: one row per primary key) keeps the planner from flattening it into that hash join,
+# stale statistics or not.
 _CHUNK_ROWS_SQL = """
     SELECT row.*
-    FROM unnest(%s::bigint[]) AS chunk (id)
+    FROM unnest(%(ids)s::bigint[]) AS chunk (id)
     CROSS JOIN LATERAL (
-        SELECT r.id, r.outcome, a.state, a.session_id, a.person_id, p.name, r.publicity_ends_on
+        SELECT r.id, r.outcome, a.state, a.session_id, a.person_id, p.name, r.publicity_ends_on,
+            EXISTS (SELECT 1 FROM certification_certificate c WHERE c.result_id = r.id),
+            EXISTS (SELECT 1 FROM certification_objection o WHERE o.result_id = r.id AND o.state = %(open)s)
         FROM certification_result r
         JOIN certification_application a ON a.id = r.application_id
         JOIN registry_person p ON p.id = a.person_id
@@ -317,12 +322,21 @@ _CHUNK_ROWS_SQL = """
 
 
 def _chunk_rows(ids: list[int]) -> list[tuple]:
-    """RESULT_FIELDS of the chunk's results, in id order."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_CHUNK_ROWS_SQL, [list(ids)])
-            return cursor.fetchall()
-    return list(Result.objects.filter(id__in=ids).order_by("id").values_list(*RESULT_FIELDS))
+    """RESULT_FIELDS of the chunk's results in id order, each followed by (certified, objected)."""
+    if connection.vendor != "postgresql":
+        return _chunk_rows_orm(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_CHUNK_ROWS_SQL, {"ids": list(ids), "open": Objection.State.OPEN.value})
+        return cursor.fetchall()
+
+
+def _chunk_rows_orm(ids: list[int]) -> list[tuple]:
+    rows = Result.objects.filter(id__in=ids).order_by("id").values_list(*RESULT_FIELDS)
+    certified = set(Certificate.objects.filter(result_id__in=ids).values_list("result_id", flat=True))
+    objected = set(
+        Objection.objects.filter(result_id__in=ids, state=Objection.State.OPEN).values_list("result_id", flat=True)
+    )
+    return [(*row, row[0] in certified, row[0] in objected) for row in rows]
 
 
 def chunk_issue(*, chunk_id: int) -> BatchChunk:
@@ -332,9 +346,8 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
         if chunk.state == BatchChunk.State.DONE:
             return chunk
         batch = chunk.batch
-        ids = chunk.result_ids
-        already = set(Certificate.objects.filter(result_id__in=ids).values_list("result_id", flat=True))
-        rows = [row for row in _chunk_rows(ids) if row[0] not in already]
+        rows = [row for row in _chunk_rows(chunk.result_ids) if not row[7]]  # not yet certified
+        objected = {row[0] for row in rows if row[8]}
         sessions = {
             session.id: session
             for session in Session.objects.filter(id__in={row[3] for row in rows}).select_related(
@@ -347,9 +360,6 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
             session_reason[session.id] = (
                 _("批次有未解除的督导发现") if held else _scope_problem(session, batch.issue_date)
             )
-        objected = set(
-            Objection.objects.filter(result_id__in=ids, state=Objection.State.OPEN).values_list("result_id", flat=True)
-        )
         to_issue, failures = [], []
         for row in rows:
             reason = session_reason[row[3]]

@@ -447,11 +447,17 @@ def test_chunks_alternate_between_serial_counters_and_each_counter_stays_gapless
 
 
 def test_a_chunk_reads_the_same_rows_on_every_database(postgres, world, run):
-    """The PostgreSQL read (primary-key probes over unnest) answers what the ORM answers."""
-    session = ready_session(world, n=3, failing=1)
-    from certification.models import Result
+    """The PostgreSQL read (one query, primary-key probes over an array) answers what the ORM
+    answers: each result, whether it has a certificate already, whether an objection is open."""
+    from certification.models import Objection, Result
 
-    ids = list(Result.objects.filter(application__session=session).values_list("id", flat=True))
-    expected = list(Result.objects.filter(id__in=ids).order_by("id").values_list(*issuance.RESULT_FIELDS))
-    assert [tuple(row) for row in issuance._chunk_rows(list(reversed(ids)))] == expected
-    assert len(expected) == 4
+    first = ready_session(world, n=2, failing=1)
+    run([first])
+    second = ready_session(world, n=2, session=world.plan(name="第二批"))
+    objected = Result.objects.filter(application__session=second).order_by("id").first()
+    Objection.objects.create(result=objected, reason="分数有误", contact="13800000000")
+    ids = list(Result.objects.filter(application__session__in=[first, second]).values_list("id", flat=True))
+    rows = issuance._chunk_rows(list(reversed(ids)))
+    assert [tuple(row) for row in rows] == issuance._chunk_rows_orm(ids)
+    flags = [(row[7], row[8]) for row in rows]
+    assert flags == [(True, False), (True, False), (False, False), (False, True), (False, False)]
