@@ -45,15 +45,28 @@ class SerialCounter(models.Model):
 class Certificate(models.Model):
     result = models.OneToOneField(Result, models.PROTECT, related_name="certificate", verbose_name=_("成绩"))
     batch = models.ForeignKey(IssuanceBatch, models.PROTECT, related_name="certificates", verbose_name=_("发证批次"))
-    # No index of its own: (person, occupation) below serves every look-up by person.
+    # person, institution and occupation copy what the result already determines (its
+    # application's person, its session's institution and occupation), so that lists and look-ups
+    # need no joins. The database enforces them through that chain (result → application →
+    # person, → session → institution, occupation: foreign keys, PROTECT); a constraint of their
+    # own would add a per-row check at every issuance commit (locking each holder's person row)
+    # and protect nothing more, so they have none. Django still applies PROTECT.
+    # person has no index of its own either: (person, occupation) below serves every look-up.
     person = models.ForeignKey(
-        Person, models.PROTECT, related_name="certificates", verbose_name=_("持证人"), db_index=False
+        Person,
+        models.PROTECT,
+        related_name="certificates",
+        verbose_name=_("持证人"),
+        db_index=False,
+        db_constraint=False,
     )
     institution = models.ForeignKey(
-        Institution, models.PROTECT, related_name="certificates", verbose_name=_("评价机构")
+        Institution, models.PROTECT, related_name="certificates", verbose_name=_("评价机构"), db_constraint=False
     )
     evaluation_type = models.CharField(_("评价类型"), max_length=20, choices=EvaluationType.choices)
-    occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
+    occupation = models.ForeignKey(
+        Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"), db_constraint=False
+    )
     level = models.PositiveSmallIntegerField(_("等级"), choices=Level.choices, null=True, blank=True)
     # Unique through Meta.constraints rather than unique=True: on PostgreSQL a unique CharField
     # also gets a varchar_pattern_ops (LIKE) index that no query uses and every insert pays for.
