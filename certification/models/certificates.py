@@ -57,9 +57,11 @@ class Certificate(models.Model):
     evaluation_type = models.CharField(_("评价类型"), max_length=20, choices=EvaluationType.choices)
     occupation = models.ForeignKey(Occupation, models.PROTECT, related_name="+", verbose_name=_("职业"))
     level = models.PositiveSmallIntegerField(_("等级"), choices=Level.choices, null=True, blank=True)
-    number = models.CharField(_("证书编号"), max_length=22, unique=True)
+    # Unique through Meta.constraints rather than unique=True: on PostgreSQL a unique CharField
+    # also gets a varchar_pattern_ops (LIKE) index that no query uses and every insert pays for.
+    number = models.CharField(_("证书编号"), max_length=22)
     issued_on = models.DateField(_("发证日期"))
-    verification_code = models.CharField(_("查验码"), max_length=32, unique=True)
+    verification_code = models.CharField(_("查验码"), max_length=32)
     credential = models.TextField(_("凭证（规范化 JSON）"), help_text=_("the signed document, byte for byte"))
     proof_created = models.CharField(max_length=32)
     proof_value = models.CharField(max_length=120)
@@ -68,12 +70,12 @@ class Certificate(models.Model):
     proof = models.TextField(_("签名证明（规范化 JSON）"), default="")
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("撤销人")
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("撤销人"), db_index=False
     )
     revocation_reason = models.TextField(_("撤销理由"), blank=True)
     reported_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
     reported_by = models.ForeignKey(
-        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("上报人")
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("上报人"), db_index=False
     )
     # The signed credential and proof are wide and never change; history keeps the rest.
     history = audited(excluded_fields=["credential", "proof", "proof_value", "proof_created"])
@@ -83,6 +85,8 @@ class Certificate(models.Model):
         verbose_name = _("证书")
         verbose_name_plural = _("证书")
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="certificate_number_unique"),
+            models.UniqueConstraint(fields=["verification_code"], name="certificate_verification_code_unique"),
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True) | (Q(revoked_by__isnull=False) & ~Q(revocation_reason="")),
                 name="certificate_revocation_recorded",
@@ -92,9 +96,16 @@ class Certificate(models.Model):
                 name="certificate_report_recorded",
             ),
         ]
-        # batch_id has the foreign key's index; number and verification_code their unique ones
-        # (migration 0009 drops the varchar_pattern_ops copies: no query looks them up by prefix).
-        indexes = [models.Index(fields=["person", "occupation"])]
+        # Every index costs each issued certificate's insert: only those a query uses. The batch
+        # has its foreign-key index; revoked_by and reported_by are null at issuance, so their
+        # indexes (for PROTECT's check when a user is deleted) leave the null rows out.
+        indexes = [
+            models.Index(fields=["person", "occupation"]),
+            models.Index(fields=["revoked_by"], condition=Q(revoked_by__isnull=False), name="certificate_revoked_by"),
+            models.Index(
+                fields=["reported_by"], condition=Q(reported_by__isnull=False), name="certificate_reported_by"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -160,15 +160,20 @@ def batch_create(
     batch = IssuanceBatch.objects.create(
         institution=institution, issue_date=issue_date, total=len(rows), created_by=actor
     )
-    chunks, index = [], 0
-    # Chunks share one serial counter each, so chunks of different counters run in parallel.
+    # Chunks share one serial counter each, so chunks of different counters run in parallel; a
+    # chunk holds its counter's lock while it signs, so two chunks of one counter run one after
+    # the other. The chunks are therefore numbered (and dispatched) round-robin over the
+    # counters: workers taking consecutive chunks take different counters while there are any.
+    size = settings.ISSUANCE_CHUNK_SIZE
+    per_counter = []
     for _key, group in itertools.groupby(rows, key=lambda row: (row[1], row[2])):
         ids = [row[0] for row in group]
-        for start in range(0, len(ids), settings.ISSUANCE_CHUNK_SIZE):
-            chunks.append(
-                BatchChunk(batch=batch, index=index, result_ids=ids[start : start + settings.ISSUANCE_CHUNK_SIZE])
-            )
-            index += 1
+        per_counter.append([ids[start : start + size] for start in range(0, len(ids), size)])
+    slices = itertools.chain.from_iterable(itertools.zip_longest(*per_counter))
+    chunks = [
+        BatchChunk(batch=batch, index=index, result_ids=ids)
+        for index, ids in enumerate(ids for ids in slices if ids is not None)
+    ]
     BatchChunk.objects.bulk_create(chunks)
     Session.objects.filter(pk__in=[s.pk for s in locked]).update(batch=batch)
     if not chunks:
@@ -347,6 +352,50 @@ RESULT_FIELDS = (
 )
 
 
+# A chunk is read in one query: each result with what issuing it needs, whether it already has a
+# certificate (a repeated chunk) and whether an objection to it is open. PostgreSQL: the chunk's
+# ids as one array parameter joined by primary keys, so that reading a chunk is index probes
+# whatever the tables' size. Written as `id IN (…)` over three tables, the planner may hash-join
+# a sequential scan of every application, and each chunk then costs in proportion to everything
+# ever issued (quadratic over a batch; found at 1M certificates); 2,000 `IN` placeholders also
+# cost the driver more to bind than the query costs to run. The LATERAL subquery's LIMIT 1
+# (harmless: one row per primary key) keeps the planner from flattening it into that hash join,
+# stale statistics or not.
+_CHUNK_ROWS_SQL = """
+    SELECT row.*
+    FROM unnest(%(ids)s::bigint[]) AS chunk (id)
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.outcome, a.state, a.session_id, a.person_id, p.name, r.publicity_ends_on,
+            EXISTS (SELECT 1 FROM certification_certificate c WHERE c.result_id = r.id),
+            EXISTS (SELECT 1 FROM certification_objection o WHERE o.result_id = r.id AND o.state = %(open)s)
+        FROM certification_result r
+        JOIN certification_application a ON a.id = r.application_id
+        JOIN registry_person p ON p.id = a.person_id
+        WHERE r.id = chunk.id
+        LIMIT 1
+    ) AS row
+    ORDER BY row.id
+"""
+
+
+def _chunk_rows(ids: list[int]) -> list[tuple]:
+    """RESULT_FIELDS of the chunk's results in id order, each followed by (certified, objected)."""
+    if connection.vendor != "postgresql":
+        return _chunk_rows_orm(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_CHUNK_ROWS_SQL, {"ids": list(ids), "open": Objection.State.OPEN.value})
+        return cursor.fetchall()
+
+
+def _chunk_rows_orm(ids: list[int]) -> list[tuple]:
+    rows = Result.objects.filter(id__in=ids).order_by("id").values_list(*RESULT_FIELDS)
+    certified = set(Certificate.objects.filter(result_id__in=ids).values_list("result_id", flat=True))
+    objected = set(
+        Objection.objects.filter(result_id__in=ids, state=Objection.State.OPEN).values_list("result_id", flat=True)
+    )
+    return [(*row, row[0] in certified, row[0] in objected) for row in rows]
+
+
 def chunk_issue(*, chunk_id: int) -> BatchChunk:
     """Issue one chunk in one transaction (see the module docstring for why this is exactly once)."""
     with transaction.atomic():
@@ -354,13 +403,8 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
         if chunk.state == BatchChunk.State.DONE:
             return chunk
         batch = chunk.batch
-        ids = chunk.result_ids
-        already = set(Certificate.objects.filter(result_id__in=ids).values_list("result_id", flat=True))
-        rows = [
-            row
-            for row in Result.objects.filter(id__in=ids).order_by("id").values_list(*RESULT_FIELDS)
-            if row[0] not in already
-        ]
+        rows = [row for row in _chunk_rows(chunk.result_ids) if not row[7]]  # not yet certified
+        objected = {row[0] for row in rows if row[8]}
         sessions = {
             session.id: session
             for session in Session.objects.filter(id__in={row[3] for row in rows}).select_related(
@@ -373,9 +417,6 @@ def chunk_issue(*, chunk_id: int) -> BatchChunk:
             session_reason[session.id] = (
                 _("批次有未解除的督导发现") if held else _scope_problem(session, batch.issue_date)
             )
-        objected = set(
-            Objection.objects.filter(result_id__in=ids, state=Objection.State.OPEN).values_list("result_id", flat=True)
-        )
         to_issue, failures = [], []
         for row in rows:
             reason = session_reason[row[3]]

@@ -417,3 +417,47 @@ def pdf_text(data: bytes) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
     ).stdout.decode()
+
+
+def test_chunks_alternate_between_serial_counters_and_each_counter_stays_gapless(world, run, settings):
+    """A chunk holds its serial counter's lock while it signs, so two workers taking two chunks
+    of one counter would run one after the other: the chunks are numbered round-robin over the
+    counters (here 五级 and 四级), and each level's serials still come out gapless."""
+    from .conftest import enrol
+
+    settings.ISSUANCE_CHUNK_SIZE = 2
+    grade5 = ready_session(world, n=5)
+    grade4 = world.plan(level=Level.GRADE_4, name="四级")
+    world.staff(grade4)
+    for i in range(3):
+        application = enrol(world, session=grade4, name=f"四级考生{i}", years=6.0)
+        services.result_record(actor=world.assessors_a[0].user, application=application, theory=80, practical=80)
+    services.session_submit(actor=world.admin_a, session=grade4)
+    Session.objects.filter(pk=grade4.pk).update(publicity_ends_on=ISSUE_DAY - datetime.timedelta(days=1))
+    batch = run([grade5, grade4])
+    levels = {session.pk: session.level for session in (grade5, grade4)}
+    session_of = dict(
+        Certificate.objects.values_list("result_id", "result__application__session_id"),
+    )
+    order = [levels[session_of[chunk.result_ids[0]]] for chunk in batch.chunks.order_by("index")]
+    assert order == [Level.GRADE_5, Level.GRADE_4, Level.GRADE_5, Level.GRADE_4, Level.GRADE_5]
+    for level, count in ((Level.GRADE_5, 5), (Level.GRADE_4, 3)):
+        serials = sorted(int(n[-6:]) for n in Certificate.objects.filter(level=level).values_list("number", flat=True))
+        assert serials == list(range(1, count + 1))
+
+
+def test_a_chunk_reads_the_same_rows_on_every_database(postgres, world, run):
+    """The PostgreSQL read (one query, primary-key probes over an array) answers what the ORM
+    answers: each result, whether it has a certificate already, whether an objection is open."""
+    from certification.models import Objection, Result
+
+    first = ready_session(world, n=2, failing=1)
+    run([first])
+    second = ready_session(world, n=2, session=world.plan(name="第二批"))
+    objected = Result.objects.filter(application__session=second).order_by("id").first()
+    Objection.objects.create(result=objected, reason="分数有误", contact="13800000000")
+    ids = list(Result.objects.filter(application__session__in=[first, second]).values_list("id", flat=True))
+    rows = issuance._chunk_rows(list(reversed(ids)))
+    assert [tuple(row) for row in rows] == issuance._chunk_rows_orm(ids)
+    flags = [(row[7], row[8]) for row in rows]
+    assert flags == [(True, False), (True, False), (False, False), (False, True), (False, False)]
