@@ -61,6 +61,11 @@ class Certificate(models.Model):
     # The whole proof as signed (canonical JSON, verificationMethod and created included): served
     # and checked as stored, never rebuilt from today's configuration.
     proof = models.TextField(_("签名证明（规范化 JSON）"), default="")
+    # Verification's kept verdict on the signature and on the credential being this row's (its
+    # number and holder's name): True when issuance wrote it, None when unknown, which the next
+    # look-up checks and stores. A database trigger resets it to None whenever a signed column,
+    # the holder or the holder's name changes, however the change is made (migration 0009).
+    signature_valid = models.BooleanField(_("签名已核验"), null=True, default=None, editable=False)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("撤销人")
