@@ -41,3 +41,17 @@ def test_imports_benchmark_runs_and_prints_its_line():
     assert re.fullmatch(
         r"rows=30 xlsx_seconds=[\d.]+ csv_seconds=[\d.]+ read_seconds=[\d.]+ baseline_csv_read_seconds=[\d.]+", line
     ), line
+
+
+def test_verify_benchmark_runs_and_prints_its_line():
+    """A real run, only short: 40 certificates, gunicorn and wrk for a second per endpoint."""
+    line = run_bench(
+        "verify.py",
+        *("--count", "40", "--institutions", "1", "--duration", "1", "--connections", "2", "--sample", "40"),
+        database="bench_verify_smoke",
+    )
+    assert re.fullmatch(
+        r"certificates=40 healthz_rps=\d+ qr_rps=\d+ form_rps=\d+ qr_ratio=[\d.]+ form_ratio=[\d.]+"
+        r" qr_p99_ms=[\d.]+ form_p99_ms=[\d.]+",
+        line,
+    ), line
