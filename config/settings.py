@@ -157,6 +157,12 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         "TEST": {"MIRROR": "default"},
     }
 DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+if env_bool("DATABASE_POOLED"):
+    # Behind PgBouncer in transaction mode a session does not outlive a transaction: no
+    # server-side cursors, no prepared statements.
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registry.User"
 
