@@ -47,7 +47,8 @@ def test_verify_benchmark_runs_and_prints_its_line():
     """A real run, only short: 40 certificates, gunicorn and wrk for a second per endpoint."""
     line = run_bench(
         "verify.py",
-        *("--count", "40", "--institutions", "1", "--duration", "1", "--connections", "2", "--sample", "40"),
+        *("--count", "40", "--institutions", "1", "--duration", "1", "--rounds", "1", "--connections", "2"),
+        *("--sample", "40"),
         database="bench_verify_smoke",
     )
     assert re.fullmatch(

@@ -42,6 +42,19 @@ class SerialCounter(models.Model):
         return f"{self.series} {self.institution_id} {self.year} L{self.level}: next {self.next_serial}"
 
 
+# What verification reads of a certificate, carried in its look-up indexes (see Certificate.Meta).
+VERIFY_INDEX_COLUMNS = [
+    "id",
+    "person",
+    "occupation",
+    "institution",
+    "level",
+    "issued_on",
+    "revoked_at",
+    "signature_valid",
+]
+
+
 class Certificate(models.Model):
     result = models.OneToOneField(Result, models.PROTECT, related_name="certificate", verbose_name=_("成绩"))
     batch = models.ForeignKey(IssuanceBatch, models.PROTECT, related_name="certificates", verbose_name=_("发证批次"))
@@ -90,7 +103,23 @@ class Certificate(models.Model):
                 name="certificate_report_recorded",
             ),
         ]
-        indexes = [models.Index(fields=["person", "occupation"]), models.Index(fields=["batch"])]
+        # The two look-ups of public verification (by QR code, by number), each answered from
+        # its index alone (an index-only scan) without touching the wide rows that carry the
+        # signed credential; the revocation reason is read from the row only when revoked.
+        indexes = [
+            models.Index(fields=["person", "occupation"]),
+            models.Index(fields=["batch"]),
+            models.Index(
+                fields=["verification_code"],
+                include=["number", *VERIFY_INDEX_COLUMNS],
+                name="certificate_verify_by_code",
+            ),
+            models.Index(
+                fields=["number"],
+                include=["verification_code", *VERIFY_INDEX_COLUMNS],
+                name="certificate_verify_by_number",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
