@@ -23,7 +23,7 @@ def issued(world, run):
 
 
 @pytest.fixture
-def replica(transactional_db, monkeypatch):
+def replica(transactional_db, postgres, monkeypatch):
     """A second alias on the same database, as DATABASE_REPLICA_URL makes one, but read-only
     at the server: a write sent there would fail instead of passing unnoticed. (Made by hand
     rather than in settings, which the test case would refuse as an undeclared database.)"""
@@ -45,6 +45,7 @@ def certificate_queries(captured) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if "certification_certificate" in q["sql"]]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_verification_reads_go_to_the_replica_and_writes_never_do(issued, replica):
     world, (certificate, other) = issued
@@ -69,6 +70,7 @@ def test_verification_reads_go_to_the_replica_and_writes_never_do(issued, replic
     assert not router.allow_migrate(REPLICA, "certification")
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_unknown_verdict_is_checked_on_the_primary_and_kept(issued, replica):
     """A verdict reset by a change of the signed columns is checked once (reading and writing the
