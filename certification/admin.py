@@ -43,7 +43,17 @@ class StaffInline(ReadOnlyInline):
 
 class FindingInline(ReadOnlyInline):
     model = Finding
-    fields = ["supervisor", "text", "opened_at", "cleared_at", "cleared_by", "clearance"]
+    fields = [
+        "supervisor",
+        "visit_date",
+        "severity",
+        "deadline",
+        "text",
+        "opened_at",
+        "cleared_at",
+        "cleared_by",
+        "clearance",
+    ]
     readonly_fields = fields
 
 

@@ -93,3 +93,73 @@ def demo_activation_code(*, admin: User) -> tuple[Person, str] | None:
     if person is None or person.user_id is not None:
         return None
     return person, activation_code_issue(actor=admin, person=person)
+
+
+DEMO_SCHOOL_SESSION = "演示批次：毕业学年电工四级"
+# (name, birth year, sequence, holds the demo session's certificate): 周杰 and 吴婷 are also
+# 宝钢's candidates, so the school's figure counts a partner employer's certificate.
+GRADUATES = [("周杰", 1998, 201), ("吴婷", 2000, 312), ("林晓", 2005, 756), ("何静", 2005, 867)]
+
+
+def demo_school_cohort(*, school: Institution, admin: User) -> Session | None:
+    """The college's graduating cohort: an upcoming session (open for enrolment, so it is on the
+    training and evaluation map) with four graduating-year students enrolled by 院校团体申报,
+    two of whom hold the employer's demo certificate (the school's figure counts it)."""
+    if Session.objects.filter(institution=school, name=DEMO_SCHOOL_SESSION).exists():
+        return None
+    from registry.models import Education, EligibilityCondition
+
+    today = timezone.localdate()
+    electrician = Occupation.objects.get(code="6-31-01-03")
+    session = services.session_plan(
+        actor=admin,
+        institution=school,
+        evaluation_type=EvaluationType.SKILL_LEVEL,
+        occupation=electrician,
+        level=Level.GRADE_4,  # 4-3: a vocational diploma, graduating-year students included
+        starts_on=today + datetime.timedelta(days=21),
+        ends_on=today + datetime.timedelta(days=21),
+        site="闵行区 学院实训楼",
+        name=DEMO_SCHOOL_SESSION,
+    )
+    graduation = today + datetime.timedelta(days=180)
+    for name, year, seq in GRADUATES:
+        number = compose_resident_id("310113", datetime.date(year, 3, 1), seq)
+        person = Person.objects.filter(document_hash=document_hash("resident_id", number)).first()
+        person = person or person_register(document_type="resident_id", name=name, document_number=number)
+        Education.objects.get_or_create(
+            person=person,
+            school=school.name,
+            defaults={
+                "kind": EligibilityCondition.Education.HIGHER_VOCATIONAL,
+                "major": "电气自动化技术",
+                "related_occupation": electrician,
+                "graduation_date": graduation,
+            },
+        )
+        services.application_enrol(
+            actor=admin, session=session, name=name, document_number=number, pathway="school_group", on=today
+        )
+    return session
+
+
+def demo_supervision(*, reported: Institution, inspected: Institution) -> None:
+    """Something in each supervision screen: an external supervisor's finding on `inspected`
+    past its rectification deadline (so the regulator's queue proposes a sanction), and an open
+    public report about `reported`. Runs once."""
+    from .models import Finding, Report
+
+    supervisor = Assessor.objects.filter(kind=Assessor.Kind.EXTERNAL_SUPERVISOR).select_related("user").first()
+    today = timezone.localdate()
+    if supervisor is not None and not Finding.objects.filter(institution=inspected).exists():
+        Finding.objects.create(
+            institution=inspected,
+            supervisor=supervisor,
+            opened_by=supervisor.user,
+            visit_date=today - datetime.timedelta(days=45),
+            deadline=today - datetime.timedelta(days=15),
+            severity=Finding.Severity.MAJOR,
+            text="考务档案不全：两场考试的监考记录缺少监考人员签名。",
+        )
+    if not Report.objects.filter(institution=reported).exists():
+        Report.objects.create(institution=reported, text="报名时被要求另购高价培训资料，否则不予报名。")

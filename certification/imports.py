@@ -458,6 +458,8 @@ def _roster_row(
                     major=text(MAJOR, "")[:100],
                     graduation_date=graduation,
                     related_occupation_id=session.occupation_id,
+                    # A school's roster ties the diploma to the school (certification/cohorts.py).
+                    school=session.institution.name if session.institution.kind == "school" else "",
                 )
             )
     if text(WORK_STARTED):

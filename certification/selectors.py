@@ -72,10 +72,45 @@ def results_for(user: User) -> QuerySet[Result]:
 
 
 def findings_for(user: User) -> QuerySet[Finding]:
-    qs = Finding.objects.select_related("session__institution", "session__occupation", "supervisor__person")
+    """The regulator: all; others: those on sessions they see, those on institutions they
+    administer, and those they filed."""
+    qs = Finding.objects.select_related(
+        "session__institution", "session__occupation", "institution", "supervisor__person"
+    )
     if user_is_regulator(user):
         return qs
-    return qs.filter(session__in=_sessions_ids_subquery(user))
+    return qs.filter(
+        Q(session__in=_sessions_ids_subquery(user))
+        | Q(institution_id__in=user_institution_ids(user, ADMIN_ROLES))
+        | Q(supervisor__user=user)
+    )
+
+
+def supervised_sessions(user: User) -> QuerySet[Session]:
+    """The sessions `user` is attached to as a supervisor (内督/外督), newest first."""
+    attached = SessionStaff.objects.filter(
+        session=OuterRef("pk"),
+        assessor__user=user,
+        role__in=(SessionStaff.Role.INTERNAL_SUPERVISOR, SessionStaff.Role.EXTERNAL_SUPERVISOR),
+    )
+    open_findings = Finding.objects.filter(session=OuterRef("pk"), cleared_at__isnull=True)
+    return (
+        Session.objects.filter(Exists(attached))
+        .annotate(held=Exists(open_findings))
+        .select_related("institution", "occupation", "specialty")
+        .order_by("-starts_on", "-id")
+    )
+
+
+def findings_proposing_sanction(today) -> QuerySet[Finding]:
+    """Open findings, severe or past their rectification deadline, with no sanction decided yet
+    (certification.services.supervision.proposes_sanction, as a query)."""
+    return (
+        Finding.objects.filter(cleared_at__isnull=True, sanction__isnull=True)
+        .filter(Q(severity=Finding.Severity.SEVERE) | Q(deadline__lt=today))
+        .select_related("session__institution", "session__scope__filing", "institution", "supervisor__person")
+        .order_by("deadline", "opened_at", "pk")
+    )
 
 
 def staff_role(user: User, session: Session) -> set[str]:

@@ -75,9 +75,10 @@ def _remaining(start_key: str, window: int, now: float) -> int:
     return max(1, math.ceil((start if start is not None else now) + window - now))
 
 
-def _hit(key: str, limit: int, window: int) -> int:
+def _hit(key: str, limit: int, window: int, on_first_refusal=None) -> int:
     """Count one hit; 0 while within `limit` hits of the window that began with the first of
-    them, else the seconds until that window ends."""
+    them, else the seconds until that window ends. `on_first_refusal` runs once per window, on
+    the hit that first goes over (a sweep is recorded once, not once per refused request)."""
     now = time.time()
     start_key, count_key = _keys(key)
     cache.add(start_key, now, window)
@@ -87,13 +88,17 @@ def _hit(key: str, limit: int, window: int) -> int:
     except ValueError:  # expired between add and incr
         cache.add(count_key, 1, window)
         count = 1
-    return 0 if count <= limit else _remaining(start_key, window, now)
+    if count <= limit:
+        return 0
+    if count == limit + 1 and on_first_refusal is not None:
+        on_first_refusal()
+    return _remaining(start_key, window, now)
 
 
 # Several limits counted in one Redis round trip, in order, stopping at the first one exceeded
 # (a later limit is then not counted, as with one `_hit` after the other). Per limit: KEYS are
 # its window's start and its count; ARGV its limit and window after `now`. Returns the 1-based
-# position of the limit exceeded and its window's start, or {0, 0}.
+# position of the limit exceeded, its window's start and its count, or {0, 0, 0}.
 _HITS_LUA = """
 local now = ARGV[1]
 for i = 1, #KEYS / 2 do
@@ -103,10 +108,10 @@ for i = 1, #KEYS / 2 do
   local count = redis.call('INCR', count_key)
   if count == 1 then redis.call('EXPIRE', count_key, window) end
   if count > limit then
-    return {i, redis.call('GET', start_key) or now}
+    return {i, redis.call('GET', start_key) or now, count}
   end
 end
-return {0, 0}
+return {0, 0, 0}
 """
 _hits_script = None
 
@@ -119,15 +124,17 @@ def _redis_backend():
     return backend if isinstance(backend, RedisCache) else None
 
 
-def _hits(limits: list[tuple[str, int, int]]) -> tuple[int, int]:
+def _hits(limits: list[tuple[str, int, int]], on_first_refusal=None) -> tuple[int, int]:
     """Count one hit on each (key, limit, window) in order until one is exceeded: (its index,
-    the seconds until its window ends), or (-1, 0) when all allow. One round trip with Redis."""
+    the seconds until its window ends), or (-1, 0) when all allow. One round trip with Redis.
+    `on_first_refusal(index)` runs on the hit that first goes over a limit in its window."""
     global _hits_script
     now = time.time()
     backend = _redis_backend()
     if backend is None:
         for index, (key, limit, window) in enumerate(limits):
-            wait = _hit(key, limit, window)
+            callback = (lambda index=index: on_first_refusal(index)) if on_first_refusal else None
+            wait = _hit(key, limit, window, callback)
             if wait:
                 return index, wait
         return -1, 0
@@ -140,10 +147,12 @@ def _hits(limits: list[tuple[str, int, int]]) -> tuple[int, int]:
         _hits_script = client.register_script(_HITS_LUA)
     keys = [backend.make_and_validate_key(k) for key, _limit, _window in limits for k in _keys_fast(key)]
     args = [repr(now), *(str(v) for _key, limit, window in limits for v in (limit, window))]
-    position, start = _hits_script(keys=keys, args=args, client=client)
+    position, start, count = _hits_script(keys=keys, args=args, client=client)
     if not position:
         return -1, 0
-    _key, _limit, window = limits[position - 1]
+    _key, limit, window = limits[position - 1]
+    if count == limit + 1 and on_first_refusal is not None:
+        on_first_refusal(position - 1)
     return position - 1, max(1, math.ceil(float(start) + window - now))
 
 
@@ -175,27 +184,46 @@ def canonical_certificate_number(raw: object) -> str:
     return "".join(text.split()).upper()
 
 
+def _sweep(request, limit: str, subject: str = ""):
+    """The callback that records a VerificationSweep for the regulator's queue."""
+
+    def record() -> None:
+        from .models import VerificationSweep
+
+        VerificationSweep.objects.create(
+            limit=limit, client=_digest("client", client_ip(request)), subject=subject, path=request.path[:200]
+        )
+
+    return record
+
+
 def verification_check(request, id_number: str | None = None, certificate_number: str | None = None) -> Refusal | None:
     """One check per request (verification or activation); None when allowed. Refusals are
-    logged (without the number) so the regulator can see sweeps."""
+    logged (without the number), and the first refusal of each window is recorded as a
+    VerificationSweep for the regulator's work queue."""
     ip = client_ip(request)
-    limits = [("client", f"verify:ip:{ip}", *settings.VERIFY_RATE_LIMIT)]
+    limits = [("client", f"verify:ip:{ip}", "", *settings.VERIFY_RATE_LIMIT)]
     if id_number:
         id_key = id_digest(id_number)
-        limits.append(("id", f"verify:id:{id_key}:{ip}", *settings.VERIFY_RATE_LIMIT_PER_ID))
+        limits.append(("id", f"verify:id:{id_key}:{ip}", id_key, *settings.VERIFY_RATE_LIMIT_PER_ID))
     if certificate_number:
         number_key = _digest("certificate", canonical_certificate_number(certificate_number))
-        limits.append(("number", f"verify:number:{number_key}", *settings.VERIFY_RATE_LIMIT_PER_NUMBER))
-    index, wait = _hits([(key, limit, window) for _kind, key, limit, window in limits])
+        limits.append(("number", f"verify:number:{number_key}", number_key, *settings.VERIFY_RATE_LIMIT_PER_NUMBER))
+
+    def first_refusal(index: int) -> None:
+        kind, _key, subject, _limit, _window = limits[index]
+        _sweep(request, kind, subject)()
+
+    index, wait = _hits([(key, limit, window) for _kind, key, _s, limit, window in limits], first_refusal)
     if index < 0:
         return None
-    kind = limits[index][0]
+    kind, _key, subject, _limit, _window = limits[index]
     if kind == "client":
         log.warning("verification rate limit hit by client %s", ip)
     elif kind == "id":
-        log.warning("verification rate limit hit for one ID number (digest %s) from %s", id_key, ip)
+        log.warning("verification rate limit hit for one ID number (digest %s) from %s", subject, ip)
     else:
-        log.warning("verification rate limit hit for one certificate number (digest %s) from %s", number_key, ip)
+        log.warning("verification rate limit hit for one certificate number (digest %s) from %s", subject, ip)
     return Refusal(kind, wait)
 
 
@@ -225,7 +253,8 @@ def activation_check(request, id_number: str) -> Refusal | None:
 
 def activation_failed(request, id_number: str) -> None:
     limit, window = settings.ACTIVATION_RATE_LIMIT_PER_PERSON
-    _hit(_activation_key(request, id_number), limit, window)
+    # The failure that reaches the limit is the one after which activation_check refuses.
+    _hit(_activation_key(request, id_number), limit - 1, window, _sweep(request, "person", id_digest(id_number)))
 
 
 def objection_allowed(request) -> bool:
@@ -234,5 +263,15 @@ def objection_allowed(request) -> bool:
     limit, window = settings.OBJECTION_RATE_LIMIT
     if _hit(f"objection:ip:{ip}", limit, window):
         log.warning("objection rate limit hit by client %s", ip)
+        return False
+    return True
+
+
+def report_allowed(request) -> bool:
+    """Public reports about an institution (社会监督), per client, like objections."""
+    ip = client_ip(request)
+    limit, window = settings.REPORT_RATE_LIMIT
+    if _hit(f"report:ip:{ip}", limit, window):
+        log.warning("report rate limit hit by client %s", ip)
         return False
     return True

@@ -371,4 +371,6 @@ ACTIVATION_CODE_DAYS = int(os.environ.get("ACTIVATION_CODE_DAYS", "60"))
 # Failed activations for one person, from all clients together, after which their unused codes are void.
 ACTIVATION_CODE_MAX_FAILURES = int(os.environ.get("ACTIVATION_CODE_MAX_FAILURES", "10"))
 OBJECTION_RATE_LIMIT = (int(os.environ.get("OBJECTION_RATE_LIMIT", "5")), 3600)  # objections per client an hour
+# Public reports about an institution (社会监督) per client an hour.
+REPORT_RATE_LIMIT = (int(os.environ.get("REPORT_RATE_LIMIT", "5")), 3600)
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", PRODUCTION)

@@ -6,7 +6,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
-from certification.views import institution, planning, public, publicity, regulator, school, worker
+from certification.views import (
+    desk,
+    evaluation_map,
+    filings,
+    institution,
+    planning,
+    public,
+    publicity,
+    regulator,
+    school,
+    supervisor,
+    worker,
+)
 
 from . import views
 
@@ -19,6 +31,7 @@ urlpatterns = [
     path("v/<str:code>", public.verify_code, name="verify-code"),
     path("publicity/", publicity.publicity_list, name="publicity-list"),
     path("publicity/<int:pk>/", publicity.publicity_detail, name="publicity-detail"),
+    path("map/", evaluation_map.training_map, name="training-map"),
     path("institution/objections/<int:pk>/answer/", institution.objection_answer, name="web-objection-answer"),
     path("regulator/objections/<int:pk>/resolve/", regulator.objection_resolve, name="web-objection-resolve"),
     path("regulator/", regulator.queue, name="regulator-queue"),
@@ -50,6 +63,12 @@ urlpatterns = [
         for decision in ("approve", "reject")
     ],
     path("regulator/findings/<int:pk>/clear/", regulator.queue_finding, name="regulator-finding-clear"),
+    path("regulator/history/<str:kind>/<int:pk>/", regulator.item_history, name="regulator-history"),
+    path("regulator/findings/<int:pk>/sanction/", regulator.queue_sanction, name="regulator-finding-sanction"),
+    path("regulator/reports/<int:pk>/dismiss/", regulator.queue_report_dismiss, name="regulator-report-dismiss"),
+    path("regulator/reports/<int:pk>/finding/", regulator.queue_report_finding, name="regulator-report-finding"),
+    path("supervisor/", supervisor.supervisor_home, name="supervisor-home"),
+    path("supervision/report/", supervisor.report, name="supervision-report"),
     path(
         "regulator/certificates/<int:pk>/revoke/",
         regulator.queue_certificate_revoke,
@@ -111,7 +130,25 @@ urlpatterns = [
         "institution/batches/<int:pk>/mark-reported/", institution.batch_mark_reported, name="web-batch-mark-reported"
     ),
     path("institution/batches/<int:pk>/reissue/", institution.batch_reissue, name="web-batch-reissue"),
+    path("institution/filings/", filings.filing_list, name="web-filing-list"),
+    path("institution/filings/new/", filings.filing_new, name="web-filing-new"),
+    path("institution/filings/<int:pk>/", filings.filing_detail, name="web-filing-detail"),
+    path("institution/filings/<int:pk>/withdraw/", filings.filing_withdraw, name="web-filing-withdraw"),
+    path("institution/desk/", desk.desk, name="web-desk"),
+    *[
+        path(
+            f"institution/applications/<int:pk>/{decision}/",
+            desk.direct_decide,
+            {"decision": decision},
+            name=f"web-direct-{decision}",
+        )
+        for decision in ("approve", "reject")
+    ],
+    path("institution/sessions/<int:pk>/corrections/new/", desk.correction_new, name="web-correction-new"),
+    path("institution/certificates/find/", desk.certificate_find, name="web-certificate-find"),
+    path("institution/certificates/<int:pk>/revoke/", desk.certificate_revoke_confirm, name="web-certificate-revoke"),
     path("school/", school.cohort, name="school-cohort"),
+    path("school/export/", school.cohort_export_view, name="school-cohort-export"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("config.api_urls")),

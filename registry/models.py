@@ -403,6 +403,10 @@ class Scope(models.Model):
         levels = "、".join(str(Level(level).label) for level in sorted(self.levels))
         return f"{self.get_evaluation_type_display()} {self.occupation.name} {levels}"
 
+    @property
+    def level_labels(self) -> list[str]:
+        return [str(Level(level).label) for level in sorted(self.levels)]
+
     def covers(self, *, evaluation_type: str, occupation_id: int, specialty_id: int | None, level: int | None) -> bool:
         if self.evaluation_type != evaluation_type or self.occupation_id != occupation_id:
             return False

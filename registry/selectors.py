@@ -117,3 +117,11 @@ def scope_window_gap(
 def person_by_document(document_type: str, number: str) -> Person | None:
     """Exact look-up by the keyed hash of a canonical document number."""
     return Person.objects.filter(document_hash=identity.document_hash(document_type, number)).first()
+
+
+def filings_for(user: User) -> QuerySet[Filing]:
+    """The filings of the institutions `user` administers (never the regulator's view of all:
+    the regulator reviews filings in its work queue)."""
+    return Filing.objects.filter(institution_id__in=user_institution_ids(user, ADMIN_ROLES)).select_related(
+        "institution"
+    )

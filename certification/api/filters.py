@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 
 from registry.levels import Level
 
@@ -50,10 +51,14 @@ class ResultFilter(django_filters.FilterSet):
 class FindingFilter(django_filters.FilterSet):
     session = django_filters.NumberFilter(field_name="session")
     open = django_filters.BooleanFilter(field_name="cleared_at", lookup_expr="isnull")
-    institution = django_filters.NumberFilter(field_name="session__institution")
+    institution = django_filters.NumberFilter(method="filter_institution")
     opened_after = django_filters.DateFilter(field_name="opened_at", lookup_expr="date__gte")
     opened_before = django_filters.DateFilter(field_name="opened_at", lookup_expr="date__lte")
 
     class Meta:
         model = Finding
         fields = ["session", "open", "institution"]
+
+    def filter_institution(self, queryset, name, value):
+        """Findings on the institution itself and on its sessions."""
+        return queryset.filter(Q(institution=value) | Q(session__institution=value))

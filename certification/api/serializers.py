@@ -282,7 +282,7 @@ class CorrectionIn(serializers.Serializer):
 
 
 class FindingOut(serializers.ModelSerializer):
-    supervisor_name = serializers.CharField(source="supervisor.person.name")
+    supervisor_name = serializers.CharField(source="supervisor.person.name", allow_null=True, default=None)
     open = serializers.BooleanField(source="is_open")
 
     class Meta:
@@ -290,8 +290,12 @@ class FindingOut(serializers.ModelSerializer):
         fields = [
             "id",
             "session",
+            "institution",
             "supervisor",
             "supervisor_name",
+            "visit_date",
+            "severity",
+            "deadline",
             "text",
             "opened_at",
             "open",
@@ -303,6 +307,11 @@ class FindingOut(serializers.ModelSerializer):
 class FindingIn(serializers.Serializer):
     session = serializers.IntegerField()
     text = serializers.CharField()
+    severity = serializers.ChoiceField(choices=Finding.Severity.choices, default=Finding.Severity.MINOR)
+    visit_date = serializers.DateField(required=False, allow_null=True, default=None)
+    deadline = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="rectification deadline (default: 30 days)"
+    )
 
 
 class ClearanceIn(serializers.Serializer):

@@ -195,7 +195,14 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         data = _data(s.FindingIn, request)
         session = get_object_or_404(selectors.sessions_for(request.user), pk=data["session"])
-        finding = services.finding_open(actor=request.user, session=session, text=data["text"])
+        finding = services.finding_open(
+            actor=request.user,
+            session=session,
+            text=data["text"],
+            severity=data["severity"],
+            visit_date=data["visit_date"],
+            deadline=data["deadline"],
+        )
         return Response(s.FindingOut(self.get_queryset().get(pk=finding.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ClearanceIn, responses={200: s.FindingOut, **ERROR_RESPONSES})

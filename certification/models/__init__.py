@@ -5,6 +5,8 @@ from .issuance import BatchArchive, BatchChunk, BatchFailure, IssuanceBatch
 from .publicity import Objection
 from .results import Result, ResultCorrection
 from .sessions import Finding, Session, SessionStaff
+from .supervision import Report, Sanction
+from .sweeps import VerificationSweep
 
 __all__ = [
     "ActivationCode",
@@ -17,11 +19,14 @@ __all__ = [
     "IssuanceBatch",
     "Objection",
     "Reissue",
+    "Report",
     "Result",
     "ResultCorrection",
+    "Sanction",
     "SerialCounter",
     "Series",
     "SigningKey",
     "Session",
     "SessionStaff",
+    "VerificationSweep",
 ]

@@ -103,11 +103,35 @@ class SessionStaff(models.Model):
 
 
 class Finding(models.Model):
-    """A supervisor's finding (督导发现). While open it holds the session's issuance."""
+    """A supervisor's finding (督导发现) on a session or on an institution (docs/domain.md,
+    quality supervision). While open, one on a session holds the session's issuance; a severe
+    one, or one past its rectification deadline, proposes a sanction on the filing
+    (certification/services/supervision.py)."""
 
-    session = models.ForeignKey(Session, models.PROTECT, related_name="findings", verbose_name=_("评价批次"))
-    supervisor = models.ForeignKey(Assessor, models.PROTECT, related_name="findings", verbose_name=_("督导员"))
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("一般")
+        MAJOR = "major", _("较重")
+        SEVERE = "severe", _("严重")
+
+    # Exactly one of session and institution (constraint below): a finding on a session
+    # belongs to the session's institution.
+    session = models.ForeignKey(
+        Session, models.PROTECT, null=True, blank=True, related_name="findings", verbose_name=_("评价批次")
+    )
+    institution = models.ForeignKey(
+        Institution, models.PROTECT, null=True, blank=True, related_name="findings", verbose_name=_("评价机构")
+    )
+    # Empty when the regulator opened it (from a public report).
+    supervisor = models.ForeignKey(
+        Assessor, models.PROTECT, null=True, blank=True, related_name="findings", verbose_name=_("督导员")
+    )
+    opened_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("提出人")
+    )
+    visit_date = models.DateField(_("督导日期"), null=True, blank=True)
     text = models.TextField(_("督导发现"))
+    severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, default=Severity.MINOR)
+    deadline = models.DateField(_("整改期限"), null=True, blank=True)
     opened_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
     cleared_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
     cleared_by = models.ForeignKey(
@@ -124,7 +148,17 @@ class Finding(models.Model):
                 condition=Q(cleared_at__isnull=True) | (Q(cleared_by__isnull=False) & ~Q(clearance="")),
                 name="finding_clearance_recorded",
             ),
+            models.CheckConstraint(
+                condition=Q(session__isnull=False, institution__isnull=True)
+                | Q(session__isnull=True, institution__isnull=False),
+                name="finding_on_session_or_institution",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=True) | Q(visit_date__isnull=True) | Q(deadline__gte=F("visit_date")),
+                name="finding_deadline_after_visit",
+            ),
         ]
+        indexes = [models.Index(fields=["cleared_at", "deadline"])]
 
     def __str__(self) -> str:
         return self.text[:40]
@@ -132,3 +166,7 @@ class Finding(models.Model):
     @property
     def is_open(self) -> bool:
         return self.cleared_at is None
+
+    @property
+    def target_institution(self) -> Institution:
+        return self.session.institution if self.session_id else self.institution

@@ -4,12 +4,18 @@ from .applications import application_decide, application_enrol, application_enr
 from .publicity import mask_name, objection_answer, objection_file, objection_resolve
 from .results import correction_approve, correction_file, correction_reject, result_correct, result_record
 from .sessions import (
-    finding_clear,
-    finding_open,
     session_plan,
     session_staff_assign,
     session_staffing_shortfalls,
     session_submit,
+)
+from .supervision import (
+    finding_clear,
+    finding_open,
+    report_dismiss,
+    report_file,
+    report_to_finding,
+    sanction_decide,
 )
 
 __all__ = [
@@ -26,8 +32,12 @@ __all__ = [
     "objection_answer",
     "objection_file",
     "objection_resolve",
+    "report_dismiss",
+    "report_file",
+    "report_to_finding",
     "result_correct",
     "result_record",
+    "sanction_decide",
     "session_plan",
     "session_staff_assign",
     "session_staffing_shortfalls",

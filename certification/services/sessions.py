@@ -14,7 +14,7 @@ from registry.models import Institution, Occupation, Role, Specialty, StaffingRu
 from registry.selectors import scope_window_gap, user_institution_ids, user_is_regulator
 from registry.workdays import add_working_days
 
-from ..models import Application, Finding, Result, Session, SessionStaff
+from ..models import Application, Result, Session, SessionStaff
 from ..selectors import is_admin_of, session_is_held
 
 STAFF_ROLE_FOR_RULE = {
@@ -289,38 +289,3 @@ def session_submit(*, actor: User, session: Session, on: datetime.date | None = 
     session.publicity_ends_on = publicity_ends_on
     session.save(update_fields=["state", "submitted_at", "submitted_by", "publicity_ends_on"])
     return session
-
-
-@transaction.atomic
-def finding_open(*, actor: User, session: Session, text: str) -> Finding:
-    """A supervisor attached to the session files a finding; it holds the session."""
-    assignment = (
-        SessionStaff.objects.filter(
-            session=session,
-            assessor__user=actor,
-            role__in=[SessionStaff.Role.INTERNAL_SUPERVISOR, SessionStaff.Role.EXTERNAL_SUPERVISOR],
-        )
-        .select_related("assessor")
-        .first()
-    )
-    if assignment is None:
-        raise Forbidden(_("只有派驻本批次的质量督导员可以提出督导发现。"))
-    if not (text or "").strip():
-        raise DomainError({"text": _("请写明督导发现的问题。")})
-    return Finding.objects.create(session=session, supervisor=assignment.assessor, text=text.strip())
-
-
-@transaction.atomic
-def finding_clear(*, actor: User, finding: Finding, clearance: str) -> Finding:
-    if not user_is_regulator(actor):
-        raise Forbidden(_("只有监管部门可以解除督导发现。"))
-    finding = Finding.objects.select_for_update().get(pk=finding.pk)
-    if not finding.is_open:
-        raise DomainError(
-            {"finding": _("该督导发现已于 %(at)s 解除。") % {"at": timezone.localtime(finding.cleared_at).date()}}
-        )
-    if not (clearance or "").strip():
-        raise DomainError({"clearance": _("请填写解除说明。")})
-    finding.cleared_at, finding.cleared_by, finding.clearance = timezone.now(), actor, clearance.strip()
-    finding.save(update_fields=["cleared_at", "cleared_by", "clearance"])
-    return finding

@@ -187,8 +187,10 @@ def scores(request, pk, import_errors=None):
     allowed = set().union(*(ROLE_PARTS.get(role, set()) for role in roles))
     if not allowed:
         raise Forbidden(_("只有指派到本批次的考评员可以录入成绩。"))
+    special_type = session.evaluation_type == "special_ability"  # pass/fail only, no scores
     parts = [p for p in ("theory", "practical", "review") if p in required_parts(session) and p in allowed]
-    special = session.evaluation_type == "special_ability" and "special_passed" in allowed
+    parts = [] if special_type else parts
+    special = special_type and "special_passed" in allowed
     applications = list(
         Application.objects.filter(session=session, state=Application.State.ENROLLED).select_related("person", "result")
     )
@@ -228,15 +230,25 @@ def scores(request, pk, import_errors=None):
             )
         )
     posted = request.POST if row_errors else {}
+    required = {} if special_type else required_parts(session)
+    marks = {part: required[part] for part in ("theory", "practical", "review") if part in required}
     for application in applications:
         application.inputs = []
         for part in parts:
             name, current = f"{part}-{application.pk}", getattr(application.result, part)
-            application.inputs.append((name, posted.get(name, "" if current is None else str(current))))
+            application.inputs.append((part, name, posted.get(name, "" if current is None else str(current))))
+        # The required parts this user does not enter (a reviewer's, an assessor's): the live
+        # outcome on the page needs their saved scores too (static/certification/scores.js).
+        application.other_scores = {
+            part: "" if getattr(application.result, part) is None else str(getattr(application.result, part))
+            for part in marks
+            if part not in parts
+        }
     context = {
         "session": session,
         "applications": applications,
         "parts": parts,
+        "marks": marks,
         "special": special,
         "row_errors": row_errors,
         "import_errors": import_errors,

@@ -2,6 +2,7 @@
 and approving or rejecting correction requests (fail → pass needs a second person); and the
 work queue (/regulator/) listing everything waiting for the regulator, with a form per item."""
 
+import datetime
 from functools import wraps
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,10 +24,11 @@ from registry.models import Filing, FilingTransition, Scope
 from registry.selectors import user_is_regulator
 from registry.services import FILING_TRANSITIONS, REGULATOR, filing_transition
 
-from .. import selectors, services
-from ..models import Application, Certificate, Finding, Objection, ResultCorrection
+from .. import history, selectors, services
+from ..models import Application, Certificate, Finding, Objection, Report, ResultCorrection, Sanction, VerificationSweep
 from ..services import publicity
 from ..services.certificates import certificate_revoke
+from ..services.supervision import finding_filings
 
 
 def _done(request, session_id, call, success: str):
@@ -173,9 +176,15 @@ def queue(request):
     )
     findings = (
         Finding.objects.filter(cleared_at__isnull=True)
-        .select_related("session__institution", "supervisor__person")
+        .select_related("session__institution", "institution", "supervisor__person", "sanction")
         .order_by("opened_at", "pk")
     )
+    today = timezone.localdate()
+    sanctions = _page(request, selectors.findings_proposing_sanction(today), "sanctions")
+    sanction_filings = finding_filings(list(sanctions))
+    for finding in sanctions:
+        finding.filing = sanction_filings[finding.pk]
+    reports = Report.objects.filter(state=Report.State.OPEN).select_related("institution").order_by("filed_at", "pk")
     number = normalize_certificate_number(request.GET.get("number", "")) if request.GET.get("number") else ""
     certificate = (
         Certificate.objects.select_related("person", "institution", "occupation").filter(number=number).first()
@@ -191,6 +200,9 @@ def queue(request):
         "corrections": _page(request, corrections, "corrections"),
         "objections": _page(request, objections, "objections"),
         "findings": _page(request, findings, "findings"),
+        "sweeps": _page(request, VerificationSweep.objects.all(), "sweeps"),
+        "sanctions": sanctions,
+        "reports": _page(request, reports, "reports"),
     }
     return render(
         request,
@@ -200,6 +212,9 @@ def queue(request):
             "number": number,
             "certificate": certificate,
             "searched": bool(number),
+            "today": today,
+            "severities": Finding.Severity.choices,
+            "sanction_kinds": Sanction.Kind.choices,
         },
     )
 
@@ -271,6 +286,65 @@ def queue_finding(request, pk):
 
 @regulator_required
 @require_POST
+def queue_sanction(request, pk):
+    finding = get_object_or_404(Finding, pk=pk)
+    return _back(
+        request,
+        lambda: services.sanction_decide(
+            actor=request.user,
+            finding=finding,
+            kind=request.POST.get("kind", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+        _("处罚决定已记录。"),
+    )
+
+
+def _date(request, name: str, errors: dict):
+    raw = request.POST.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = _("日期“%(v)s”无效，请按 年-月-日 填写。") % {"v": raw[:20]}
+        return None
+
+
+@regulator_required
+@require_POST
+def queue_report_dismiss(request, pk):
+    report = get_object_or_404(Report, pk=pk)
+    return _back(
+        request,
+        lambda: services.report_dismiss(actor=request.user, report=report, note=request.POST.get("note", "")),
+        _("反映已处理：不予立案。"),
+    )
+
+
+@regulator_required
+@require_POST
+def queue_report_finding(request, pk):
+    report = get_object_or_404(Report, pk=pk)
+    errors = {}
+    deadline = _date(request, "deadline", errors)
+
+    def call():
+        if errors:
+            raise DomainError(errors)
+        services.report_to_finding(
+            actor=request.user,
+            report=report,
+            note=request.POST.get("note", ""),
+            severity=request.POST.get("severity", ""),
+            deadline=deadline,
+        )
+
+    return _back(request, call, _("反映已转为督导发现。"))
+
+
+@regulator_required
+@require_POST
 def queue_certificate_revoke(request, pk):
     certificate = get_object_or_404(Certificate, pk=pk)
     return _back(
@@ -278,3 +352,10 @@ def queue_certificate_revoke(request, pk):
         lambda: certificate_revoke(actor=request.user, certificate=certificate, reason=request.POST.get("reason", "")),
         _("证书已撤销。"),
     )
+
+
+@regulator_required
+def item_history(request, kind: str, pk: int):
+    """Every transition and decision on one queue item (certification/history.py)."""
+    title, events = history.item_history(kind, pk)
+    return render(request, "certification/regulator_history.html", {"title": title, "events": events})

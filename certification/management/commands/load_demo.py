@@ -130,11 +130,13 @@ class Command(BaseCommand):
         if worker.user_id is None:
             worker.user = self._user("worker", worker.name, None, None)
             worker.save(update_fields=["user"])
-        from certification.demo import demo_activation_code, demo_issued_session
+        from certification.demo import demo_activation_code, demo_issued_session, demo_school_cohort, demo_supervision
 
         baosteel_admin = User.objects.get(username="baosteel_admin")
         demo_issued_session(institution=institutions["baosteel"], admin=baosteel_admin, worker=worker)
+        demo_school_cohort(school=institutions["college"], admin=User.objects.get(username="college_admin"))
         activation = demo_activation_code(admin=baosteel_admin)
+        demo_supervision(reported=institutions["care"], inspected=institutions["skills"])
         if activation is not None:
             # Synthetic demo data: printing this number is fine; a real one never is.
             person, code = activation
