@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo test services bench-issuance bench-imports bench-statistics bench-pages lint messages
+.PHONY: install demo test services bench-issuance bench-imports bench-statistics bench-pages bench-verify lint messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,10 @@ bench-statistics: install services
 CERTS ?= 1000000
 bench-pages: install services
 	REDIS_URL= $(PY) bench/pages.py --count $(CERTS)
+# Verification benchmark (a scratch database bench_verify, reused when it already holds N
+# certificates): gunicorn with 2 workers driven by wrk (a Debian package, installed if missing).
+# N=1000000 by default.
+N ?= 1000000
+bench-verify: install services
+	command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	REDIS_URL= $(PY) bench/verify.py --count $(N)

@@ -39,6 +39,8 @@ def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 sys.path.insert(0, str(ROOT))
 
 SESSIONS = 50

@@ -27,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils.translation import gettext as _
 
 from registry.identity import normalize_document_number
@@ -95,6 +95,72 @@ def _hit(key: str, limit: int, window: int, on_first_refusal=None) -> int:
     return _remaining(start_key, window, now)
 
 
+# Several limits counted in one Redis round trip, in order, stopping at the first one exceeded
+# (a later limit is then not counted, as with one `_hit` after the other). Per limit: KEYS are
+# its window's start and its count; ARGV its limit and window after `now`. Returns the 1-based
+# position of the limit exceeded, its window's start and its count, or {0, 0, 0}.
+_HITS_LUA = """
+local now = ARGV[1]
+for i = 1, #KEYS / 2 do
+  local start_key, count_key = KEYS[2 * i - 1], KEYS[2 * i]
+  local limit, window = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  redis.call('SET', start_key, now, 'NX', 'EX', window)
+  local count = redis.call('INCR', count_key)
+  if count == 1 then redis.call('EXPIRE', count_key, window) end
+  if count > limit then
+    return {i, redis.call('GET', start_key) or now, count}
+  end
+end
+return {0, 0, 0}
+"""
+_hits_script = None
+
+
+def _redis_backend():
+    """Django's RedisCache in use, or None with any other cache backend."""
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def _hits(limits: list[tuple[str, int, int]], on_first_refusal=None) -> tuple[int, int]:
+    """Count one hit on each (key, limit, window) in order until one is exceeded: (its index,
+    the seconds until its window ends), or (-1, 0) when all allow. One round trip with Redis.
+    `on_first_refusal(index)` runs on the hit that first goes over a limit in its window."""
+    global _hits_script
+    now = time.time()
+    backend = _redis_backend()
+    if backend is None:
+        for index, (key, limit, window) in enumerate(limits):
+            callback = (lambda index=index: on_first_refusal(index)) if on_first_refusal else None
+            wait = _hit(key, limit, window, callback)
+            if wait:
+                return index, wait
+        return -1, 0
+    # One redis-py client per cache backend (Django builds a new one on every call; they share
+    # the connection pool, so keeping one changes nothing but the cost).
+    client = getattr(backend, "_throttle_client", None)
+    if client is None:
+        client = backend._throttle_client = backend._cache.get_client(write=True)
+    if _hits_script is None:
+        _hits_script = client.register_script(_HITS_LUA)
+    keys = [backend.make_and_validate_key(k) for key, _limit, _window in limits for k in _keys_fast(key)]
+    args = [repr(now), *(str(v) for _key, limit, window in limits for v in (limit, window))]
+    position, start, count = _hits_script(keys=keys, args=args, client=client)
+    if not position:
+        return -1, 0
+    _key, limit, window = limits[position - 1]
+    if count == limit + 1 and on_first_refusal is not None:
+        on_first_refusal(position - 1)
+    return position - 1, max(1, math.ceil(float(start) + window - now))
+
+
+def _keys_fast(key: str) -> tuple[str, str]:
+    # Their own names: the values are plain strings, never the pickles `_hit` writes.
+    return f"throttle1:{key}:start", f"throttle1:{key}:n"
+
+
 def _over(key: str, limit: int, window: int) -> int:
     """Like `_hit` without counting: for limits that count failures only."""
     now = time.time()
@@ -136,26 +202,29 @@ def verification_check(request, id_number: str | None = None, certificate_number
     logged (without the number), and the first refusal of each window is recorded as a
     VerificationSweep for the regulator's work queue."""
     ip = client_ip(request)
-    limit, window = settings.VERIFY_RATE_LIMIT
-    wait = _hit(f"verify:ip:{ip}", limit, window, _sweep(request, "client"))
-    if wait:
-        log.warning("verification rate limit hit by client %s", ip)
-        return Refusal("client", wait)
+    limits = [("client", f"verify:ip:{ip}", "", *settings.VERIFY_RATE_LIMIT)]
     if id_number:
-        digest = id_digest(id_number)
-        limit, window = settings.VERIFY_RATE_LIMIT_PER_ID
-        wait = _hit(f"verify:id:{digest}:{ip}", limit, window, _sweep(request, "id", digest))
-        if wait:
-            log.warning("verification rate limit hit for one ID number (digest %s) from %s", digest, ip)
-            return Refusal("id", wait)
+        id_key = id_digest(id_number)
+        limits.append(("id", f"verify:id:{id_key}:{ip}", id_key, *settings.VERIFY_RATE_LIMIT_PER_ID))
     if certificate_number:
-        digest = _digest("certificate", canonical_certificate_number(certificate_number))
-        limit, window = settings.VERIFY_RATE_LIMIT_PER_NUMBER
-        wait = _hit(f"verify:number:{digest}", limit, window, _sweep(request, "number", digest))
-        if wait:
-            log.warning("verification rate limit hit for one certificate number (digest %s) from %s", digest, ip)
-            return Refusal("number", wait)
-    return None
+        number_key = _digest("certificate", canonical_certificate_number(certificate_number))
+        limits.append(("number", f"verify:number:{number_key}", number_key, *settings.VERIFY_RATE_LIMIT_PER_NUMBER))
+
+    def first_refusal(index: int) -> None:
+        kind, _key, subject, _limit, _window = limits[index]
+        _sweep(request, kind, subject)()
+
+    index, wait = _hits([(key, limit, window) for _kind, key, _s, limit, window in limits], first_refusal)
+    if index < 0:
+        return None
+    kind, _key, subject, _limit, _window = limits[index]
+    if kind == "client":
+        log.warning("verification rate limit hit by client %s", ip)
+    elif kind == "id":
+        log.warning("verification rate limit hit for one ID number (digest %s) from %s", subject, ip)
+    else:
+        log.warning("verification rate limit hit for one certificate number (digest %s) from %s", subject, ip)
+    return Refusal(kind, wait)
 
 
 def verification_allowed(request, id_number: str | None = None, certificate_number: str | None = None) -> bool:

@@ -149,6 +149,22 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# A PostgreSQL read replica for public verification reads (config/routers.py); in tests it
+# mirrors the default database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+        ),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+if env_bool("DATABASE_POOLED"):
+    # Behind PgBouncer in transaction mode a session does not outlive a transaction: no
+    # server-side cursors, no prepared statements.
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "registry.User"
 
@@ -282,6 +298,10 @@ AXES_LOCKOUT_CALLABLE = "registry.auth.lockout_response"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "start"
+
+# The certificate's covering look-up indexes (Certificate.Meta) carry non-key columns on
+# PostgreSQL; SQLite (the embedded demo) builds them on their key alone, which is what we want.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 LOGOUT_REDIRECT_URL = "home"
 
 # Mail (password reset): SMTP when EMAIL_HOST is set (production), else printed to the console

@@ -53,3 +53,18 @@ def test_statistics_benchmark_runs_and_prints_its_line():
 def test_pages_benchmark_runs_and_prints_its_line():
     line = run_bench("pages.py", "--count", "200", "--repeat", "2", database="bench_pages_smoke")
     assert re.fullmatch(r"certificates=200 slowest_page=\w+ slowest_p95_ms=[\d.]+", line), line
+
+
+def test_verify_benchmark_runs_and_prints_its_line():
+    """A real run, only short: 40 certificates, gunicorn and wrk for a second per endpoint."""
+    line = run_bench(
+        "verify.py",
+        *("--count", "40", "--institutions", "1", "--duration", "1", "--rounds", "1", "--connections", "2"),
+        *("--sample", "40"),
+        database="bench_verify_smoke",
+    )
+    assert re.fullmatch(
+        r"certificates=40 healthz_rps=\d+ qr_rps=\d+ form_rps=\d+ qr_ratio=[\d.]+ form_ratio=[\d.]+"
+        r" qr_p99_ms=[\d.]+ form_p99_ms=[\d.]+",
+        line,
+    ), line

@@ -1,11 +1,15 @@
 """API of issuance and certificates: batches with progress, ZIP archives, certificates with
 their PDF and verifiable credential, revocation, and public verification."""
 
+import hashlib
 import json
 
 from django.db.models import Prefetch, Sum
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import quote_etag
+from django.views.decorators.http import require_safe
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -292,14 +296,31 @@ def verify(request):
         row = certificates.certificate_by_query(
             number=data.get("number", ""), name=data.get("name", ""), document_number=data.get("document_number", "")
         )
-    summary = certificates.verification_summary(row)
-    return Response(s.VerifyOut(summary).data if summary["found"] else summary)
+    # The summary is already VerifyOut's shape (strings, a date, booleans): rendered as it is,
+    # without building the serializer's fields on every look-up.
+    return Response(certificates.verification_summary(row))
 
 
+# Public documents a CDN may carry: the same bytes for everyone, so they are served with
+# Cache-Control: public, a max-age, and a strong ETag that answers If-None-Match with 304.
+PUBLIC_KEY_MAX_AGE = 3600  # keys change only on rotation, and a retired key stays listed
+STATUS_LIST_MAX_AGE = 300  # the server's own cache of the list lives as long (revocation clears it)
+
+
+def _cacheable_json(request, document: dict, max_age: int):
+    response = JsonResponse(document, json_dumps_params={"ensure_ascii": False})
+    etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=max_age)
+    return get_conditional_response(request, etag=etag, response=response)
+
+
+@require_safe
 def public_key(request):
     """The registry's public key (controller document with a Multikey and a JWK)."""
-    return JsonResponse(signing.key_document(), json_dumps_params={"ensure_ascii": False})
+    return _cacheable_json(request, signing.key_document(), PUBLIC_KEY_MAX_AGE)
 
 
+@require_safe
 def status_list(request):
-    return JsonResponse(certificates.status_list_credential(), json_dumps_params={"ensure_ascii": False})
+    return _cacheable_json(request, certificates.status_list_credential(), STATUS_LIST_MAX_AGE)

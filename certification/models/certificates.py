@@ -43,6 +43,19 @@ class SerialCounter(models.Model):
         return f"{self.series} {self.institution_id} {self.year} L{self.level}: next {self.next_serial}"
 
 
+# What verification reads of a certificate, carried in its look-up indexes (see Certificate.Meta).
+VERIFY_INDEX_COLUMNS = [
+    "id",
+    "person",
+    "occupation",
+    "institution",
+    "level",
+    "issued_on",
+    "revoked_at",
+    "signature_valid",
+]
+
+
 class Certificate(models.Model):
     result = models.OneToOneField(Result, models.PROTECT, related_name="certificate", verbose_name=_("成绩"))
     batch = models.ForeignKey(IssuanceBatch, models.PROTECT, related_name="certificates", verbose_name=_("发证批次"))
@@ -68,6 +81,11 @@ class Certificate(models.Model):
     # The whole proof as signed (canonical JSON, verificationMethod and created included): served
     # and checked as stored, never rebuilt from today's configuration.
     proof = models.TextField(_("签名证明（规范化 JSON）"), default="")
+    # Verification's kept verdict on the signature and on the credential being this row's (its
+    # number and holder's name): True when issuance wrote it, None when unknown, which the next
+    # look-up checks and stores. A database trigger resets it to None whenever a signed column,
+    # the holder or the holder's name changes, however the change is made (migration 0009).
+    signature_valid = models.BooleanField(_("签名已核验"), null=True, default=None, editable=False)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("撤销人"), db_index=False
@@ -98,9 +116,23 @@ class Certificate(models.Model):
         ]
         # Every index costs each issued certificate's insert: only those a query uses. The batch
         # has its foreign-key index; revoked_by and reported_by are null at issuance, so their
-        # indexes (for PROTECT's check when a user is deleted) leave the null rows out.
+        # indexes (for PROTECT's check when a user is deleted) leave the null rows out. The two
+        # look-ups of public verification (by QR code, by number) are each answered from a covering
+        # index alone (an index-only scan, PostgreSQL; SQLite has no covering indexes and uses the
+        # unique ones), without touching the wide rows that carry the signed credential. (A covering
+        # unique constraint would save two indexes, but SQLite would then create no constraint.)
         indexes = [
             models.Index(fields=["person", "occupation"]),
+            models.Index(
+                fields=["verification_code"],
+                include=["number", *VERIFY_INDEX_COLUMNS],
+                name="certificate_verify_by_code",
+            ),
+            models.Index(
+                fields=["number"],
+                include=["verification_code", *VERIFY_INDEX_COLUMNS],
+                name="certificate_verify_by_number",
+            ),
             models.Index(fields=["revoked_by"], condition=Q(revoked_by__isnull=False), name="certificate_revoked_by"),
             models.Index(
                 fields=["reported_by"], condition=Q(reported_by__isnull=False), name="certificate_reported_by"

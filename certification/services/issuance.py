@@ -61,6 +61,7 @@ CERTIFICATE_COLUMNS = [
     "proof_value",
     "proof",
     "revocation_reason",
+    "signature_valid",
 ]
 
 
@@ -500,6 +501,9 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
                 "proof_value": proof_value,
                 "proof": proof,
                 "revocation_reason": "",
+                # Signed just now over this very text, for this number and holder: verification
+                # keeps this verdict instead of checking the signature on every look-up.
+                "signature_valid": True,
             }
         )
     _insert(certificates)
