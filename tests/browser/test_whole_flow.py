@@ -166,7 +166,7 @@ def test_the_whole_procedure_in_the_browser(
     regulator.goto(f"{url}/regulator/")
     expect(regulator.locator(f"#objection-{objection.pk}")).to_be_visible()
     shot(regulator, "flow-13-regulator-queue")
-    regulator.locator(f"#objection-{objection.pk} a").click()
+    regulator.locator(f"#objection-{objection.pk} a.button").click()  # to the session page
     regulator.fill(f"#resolution-{objection.pk}", "经核查考场记录，作品为考生本人完成，异议不成立。")
     shot(regulator, "flow-14-objection-resolve")
     regulator.locator(f"#objection-{objection.pk} button[type=submit]").click()
