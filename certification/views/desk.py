@@ -24,8 +24,7 @@ from ..services.certificates import certificate_revoke
 from ..services.results import PART_LABELS, correction_problem
 from ..services.sessions import required_parts
 from .institution import _session
-
-LIST_LIMIT = 200
+from .paging import page_of
 
 
 def _admin_ids(user) -> set[int]:
@@ -53,18 +52,18 @@ def desk(request, status=200):
             session__institution_id__in=ids,
         )
         .select_related("created_by")
-        .order_by("created_at", "pk")[:LIST_LIMIT]
+        .order_by("created_at", "pk")
     )
     objections = (
         selectors.objections_for(request.user)
         .filter(state=Objection.State.OPEN, answered_at__isnull=True)
         .filter(result__application__session__institution_id__in=ids)
-        .order_by("filed_at", "pk")[:LIST_LIMIT]
+        .order_by("filed_at", "pk")
     )
     corrections = (
         selectors.corrections_for(request.user)
         .filter(result__application__session__institution_id__in=ids)
-        .order_by("-corrected_at", "-pk")[:LIST_LIMIT]
+        .order_by("-corrected_at", "-pk")
     )
     batches = selectors.batches_for(request.user).filter(institution_id__in=ids).order_by("-pk")[:20]
     # Supervision findings on the institution or its sessions: open ones first, with their deadline.
@@ -72,8 +71,13 @@ def desk(request, status=200):
         selectors.findings_for(request.user)
         .filter(Q(institution_id__in=ids) | Q(session__institution_id__in=ids))
         .select_related("sanction")
-        .order_by(F("cleared_at").desc(nulls_first=True), "deadline", "-pk")[:LIST_LIMIT]
+        .order_by(F("cleared_at").desc(nulls_first=True), "deadline", "-pk")
     )
+    # Each list is paged on its own (its links keep the others' pages).
+    pending = page_of(request, pending, name="direct_page", anchor="direct")
+    objections = page_of(request, objections, name="objections_page", anchor="objections")
+    corrections = page_of(request, corrections, name="corrections_page", anchor="corrections")
+    findings = page_of(request, findings, name="findings_page", anchor="findings")
     context = {
         "pending": pending,
         "objections": objections,

@@ -14,6 +14,7 @@ PAGE_SIZE = 50
 @dataclass
 class Paging:
     num_pages: int | None  # None: not counted
+    count: int | None = None
 
 
 @dataclass
@@ -63,7 +64,7 @@ def page_of(request, rows, *, name: str = "page", per_page: int = PAGE_SIZE, cou
         has_previous=number > 1,
         has_next=len(fetched) > per_page,
         count=count,
-        paginator=Paging(num_pages=None if count is None else max(1, ceil(count / per_page))),
+        paginator=Paging(num_pages=None if count is None else max(1, ceil(count / per_page)), count=count),
         start_index=start,
     )
 

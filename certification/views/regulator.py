@@ -8,7 +8,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,6 +38,7 @@ from ..models import (
 from ..services import publicity
 from ..services.certificates import certificate_revoke
 from ..services.supervision import finding_filings
+from .paging import page_of
 
 
 def _done(request, session_id, call, success: str):
@@ -143,16 +143,7 @@ def regulator_required(view):
 
 def _page(request, queryset, name: str):
     """One section's page; its links keep the other sections' pages and the search."""
-    page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get(f"{name}_page"))
-
-    def link(number: int) -> str:
-        query = request.GET.copy()
-        query[f"{name}_page"] = number
-        return f"?{query.urlencode()}#{name}"
-
-    page.previous_link = link(page.previous_page_number()) if page.has_previous() else ""
-    page.next_link = link(page.next_page_number()) if page.has_next() else ""
-    return page
+    return page_of(request, queryset, name=f"{name}_page", per_page=QUEUE_PAGE_SIZE, anchor=name)
 
 
 @regulator_required

@@ -4,6 +4,7 @@ regulator's decision, a certificate revoked with a reason after a confirmation p
 and reissue reachable. Another institution's objects are not found; bad input is a 4xx."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -407,3 +408,19 @@ def test_desk_shows_the_institution_its_findings_with_deadline_and_never_another
     page = client.get(DESK).content.decode()
     assert f'id="finding-{mine.pk}"' in page and "档案不全" in page and "已逾期" in page
     assert f'id="finding-{theirs.pk}"' not in page and "他机构的问题" not in page
+
+
+def test_desk_lists_are_paged_not_cut_off(world, client):
+    """Every desk list is paged (nothing beyond a limit silently dropped): 51 findings are 50 on
+    the first page and the 51st on the second, whose link keeps the anchor."""
+    from certification.models import Finding
+
+    Finding.objects.bulk_create(
+        Finding(institution=world.a, text=f"问题 {i:02d}", severity="minor", deadline=TODAY) for i in range(51)
+    )
+    client.force_login(world.admin_a)
+    first = client.get(DESK).content.decode()
+    rows = re.compile(r'<tr id="finding-\d+"')
+    assert len(rows.findall(first)) == 50 and "?findings_page=2#findings" in first
+    second = client.get(DESK, {"findings_page": 2}).content.decode()
+    assert len(rows.findall(second)) == 1
