@@ -362,3 +362,34 @@ def demo_supervision(*, reported: Institution, inspected: Institution) -> None:
         )
     if not Report.objects.filter(institution=reported).exists():
         Report.objects.create(institution=reported, text="报名时被要求另购高价培训资料，否则不予报名。")
+
+
+def demo_competition(*, regulator: User, winner: Person) -> None:
+    """The competitions as data (registry/data/competitions.json) and one award that promotes
+    its winner above the level they hold, so a competition promotion waits in the regulator's
+    queue. Runs once."""
+    from registry.competitions import competitions_load_file
+    from registry.models import Competition, CompetitionAward
+
+    if not Competition.objects.exists():
+        competitions_load_file()
+    if CompetitionAward.objects.filter(person=winner).exists():
+        return
+    from .services.competitions import award_record
+
+    city = Competition.objects.filter(tier="city").order_by("pk").first()
+    if city is None:
+        return
+    try:
+        award_record(
+            actor=regulator,
+            competition=city,
+            person=winner,
+            occupation=Occupation.objects.get(code="6-31-01-03"),
+            event="电工（演示）",
+            awarded_on=timezone.localdate() - datetime.timedelta(days=20),
+            evidence="演示：获奖证书编号 SH-2026-0001",
+            rank=2,
+        )
+    except DomainError:
+        pass  # the rule does not promote this winner: the competitions page still lists the events

@@ -47,6 +47,9 @@ def test_the_demo_has_a_session_in_each_state_and_work_waiting_for_each_role(dem
     assert ready.applications.count() >= 10  # enough chunks for the progress bar to move
     assert Session.objects.filter(state=Session.State.ISSUED).exists()
     assert Filing.objects.filter(state=Filing.State.APPLIED).exists()
+    from certification.models import Promotion
+
+    assert Promotion.objects.filter(state=Promotion.State.PENDING).exists()  # a competition award's
     school = sessions[SCHOOL_SESSION]
     assert school.institution.kind == "school"
     assert school.applications.filter(pathway=Application.Pathway.SCHOOL_GROUP, state="enrolled").count() >= 3

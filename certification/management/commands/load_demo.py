@@ -132,6 +132,7 @@ class Command(BaseCommand):
             worker.save(update_fields=["user"])
         from certification.demo import (
             demo_activation_code,
+            demo_competition,
             demo_issued_session,
             demo_school_cohort,
             demo_sessions_in_every_state,
@@ -149,6 +150,7 @@ class Command(BaseCommand):
         demo_school_cohort(school=institutions["college"], admin=User.objects.get(username="college_admin"))
         activation = demo_activation_code(admin=baosteel_admin)
         demo_supervision(reported=institutions["care"], inspected=institutions["skills"])
+        demo_competition(regulator=User.objects.get(username="regulator"), winner=worker)
         if activation is not None:
             # Synthetic demo data: printing this number is fine; a real one never is.
             person, code = activation
