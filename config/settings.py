@@ -149,7 +149,7 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
-# A PostgreSQL read replica for public verification reads (config/routers.py); in tests it
+# A PostgreSQL read replica for public verification reads (registry/routers.py); in tests it
 # mirrors the default database.
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = {
@@ -158,7 +158,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         ),
         "TEST": {"MIRROR": "default"},
     }
-DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+DATABASE_ROUTERS = ["registry.routers.ReplicaRouter"]
 if env_bool("DATABASE_POOLED"):
     # Behind PgBouncer in transaction mode a session does not outlive a transaction: no
     # server-side cursors, no prepared statements.

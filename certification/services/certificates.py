@@ -12,11 +12,11 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.routers import replica_reads
 from registry import audit, identity
 from registry.errors import DomainError, Forbidden
 from registry.levels import EVALUATION_TYPES, EvaluationType
 from registry.models import User
+from registry.routers import replica_reads
 from registry.selectors import user_is_regulator
 
 from .. import numbering, signing
@@ -157,7 +157,7 @@ _LOOKUP_SQL = (
 
 def _first(where: str, params: list) -> dict | None:
     """The one certificate matching `where`, read on the replica when there is one
-    (config/routers.py)."""
+    (registry/routers.py)."""
     with replica_reads():
         alias = router.db_for_read(Certificate)
     with connections[alias].cursor() as cursor:

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from certification.models import Certificate
 from certification.services import certificates
-from config import routers
-from config.routers import REPLICA, replica_reads
+from registry import routers
+from registry.routers import REPLICA, replica_reads
 
 from .conftest import ready_session
 
