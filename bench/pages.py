@@ -325,6 +325,9 @@ def main():
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_pages")
     if args.reuse and reusable(base, args.count):
         setup_django(base)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # the schema may have moved on since the seeding
         world = world_load()
         print(f"reusing {world['certificates']} certificates", flush=True)
     else:
