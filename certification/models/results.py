@@ -1,5 +1,6 @@
 """Results: scores per part and the computed outcome; corrections after submission, audited."""
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -113,6 +114,14 @@ class ResultCorrection(models.Model):
                 name="correction_decided_by_second_person",
             ),
         ]
+
+    @property
+    def field_label(self) -> str:
+        """The corrected part by its name (the result field's own label), not its column."""
+        try:
+            return str(Result._meta.get_field(self.field).verbose_name)
+        except FieldDoesNotExist:
+            return self.field
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"

@@ -186,6 +186,8 @@ def test_fail_to_pass_request_waits_for_the_regulator_and_its_approval_is_shown(
     )
     page = login(client, world.admin_a).get(DESK).content.decode()
     assert f'id="correction-{correction.pk}"' in page and "已批准生效" in page and "核实试卷，确属漏计" in page
+    label = str(ResultCorrection(field=correction.field).field_label)
+    assert label != correction.field and f"<td>{label}</td>" in page  # the part by its name, not its column
     result.refresh_from_db()
     assert result.outcome == Result.Outcome.PASSED
 
