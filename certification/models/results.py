@@ -115,6 +115,9 @@ class ResultCorrection(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
     @property
     def field_label(self) -> str:
         """The corrected part by its name (the result field's own label), not its column."""
@@ -122,6 +125,3 @@ class ResultCorrection(models.Model):
             return str(Result._meta.get_field(self.field).verbose_name)
         except FieldDoesNotExist:
             return self.field
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.old_value} → {self.new_value}"
