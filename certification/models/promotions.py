@@ -16,6 +16,7 @@ class Promotion(models.Model):
         PENDING = "pending", _("待审批")
         APPROVED = "approved", _("已批准")
         REJECTED = "rejected", _("已驳回")
+        USED = "used", _("已用于报名")  # approved, then spent on one enrolment
 
     award = models.OneToOneField(CompetitionAward, models.PROTECT, related_name="promotion", verbose_name=_("竞赛获奖"))
     person = models.ForeignKey(Person, models.PROTECT, related_name="promotions", verbose_name=_("人员"))

@@ -9,7 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry import identity
+from registry import audit, identity
 from registry.errors import DomainError, Forbidden
 from registry.identity import DocumentType
 from registry.levels import LEVELS, Level
@@ -495,18 +495,22 @@ def _insert_people(accepted: list[_Accepted]) -> dict[str, int]:
 
 def _approved_promotions(session: Session, accepted: list[_Accepted]) -> dict[int, Promotion]:
     """Approved competition promotions to this session's occupation and level, by person: a
-    competition-pathway application of such a person is enrolled on that approval
-    (certification.services.competitions)."""
+    competition-pathway application of such a person is enrolled on that approval, once
+    (certification.services.competitions). Locked: two enrolments cannot spend one approval."""
     people = [e.person.pk for e in accepted if e.person is not None and e.row.pathway == P.COMPETITION]
     if not people or session.level is None:
         return {}
-    approved = Promotion.objects.filter(
-        person_id__in=people,
-        occupation_id=session.occupation_id,
-        target_level=session.level,
-        state=Promotion.State.APPROVED,
-    ).order_by("decided_at")
-    return {promotion.person_id: promotion for promotion in approved}
+    approved = (
+        Promotion.objects.filter(
+            person_id__in=people,
+            occupation_id=session.occupation_id,
+            target_level=session.level,
+            state=Promotion.State.APPROVED,
+        )
+        .order_by("-decided_at")
+        .select_for_update()
+    )
+    return {promotion.person_id: promotion for promotion in approved}  # the earliest wins
 
 
 def _write(actor: User, session: Session, accepted: list[_Accepted]) -> list[int]:
@@ -544,6 +548,15 @@ def _write(actor: User, session: Session, accepted: list[_Accepted]) -> list[int
     _bulk_insert(Education, educations)
     _bulk_insert(WorkExperience, work)
     ids = dict(_bulk_insert(Application, applications, returning="person_id"))
+    # An approval is spent on the one enrolment it let in: a second session waits for the regulator.
+    spent = [
+        promotions[a["person_id"]].pk
+        for a in applications
+        if a["pathway"] == P.COMPETITION and a["person_id"] in promotions and a["state"] == Application.State.ENROLLED
+    ]
+    if spent:
+        Promotion.objects.filter(pk__in=spent).update(state=Promotion.State.USED)
+        audit.bulk_record(Promotion.objects.filter(pk__in=spent), user=actor, reason="spent on an enrolment")
     enrolled = {a["person_id"] for a in applications if a["state"] == Application.State.ENROLLED}
     _bulk_insert(Result, [{"application_id": pk} for pk, person_id in ids.items() if person_id in enrolled])
     by_person = {person_id: pk for pk, person_id in ids.items()}

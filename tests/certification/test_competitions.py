@@ -231,4 +231,7 @@ def test_an_approved_promotion_enrols_its_winner_at_that_level_without_a_second_
     enrolled = enrol(L2)
     assert (enrolled.state, enrolled.decided_by) == ("enrolled", world.regulator)
     assert enrolled.result is not None
+    promotion.refresh_from_db()
+    assert promotion.state == "used"  # the approval is spent on that enrolment
+    assert enrol(L2).state == "pending_approval"  # a second 二级 session waits for the regulator again
     assert enrol(L1).state == "pending_approval"  # approved for 二级, not for 一级
