@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from registry import identity
+from registry import audit, identity
 from registry.errors import DomainError, Forbidden
 from registry.identity import DocumentType
 from registry.levels import EVALUATION_TYPES, EvaluationType, Level
@@ -666,6 +666,8 @@ def scores_import(*, actor, session: Session, data: bytes, filename: str) -> Imp
         result.recorded_by, result.updated_at = actor, now
         results.append(result)
     Result.objects.bulk_update(results, sorted(fields), batch_size=1000)
+    # bulk_update sends no signal: the audit log's rows for the scores, in the same transaction.
+    audit.bulk_record(results, user=actor, reason="score sheet import", institution_id=session.institution_id)
     return ImportResult(created=len(results), errors=[])
 
 

@@ -58,19 +58,23 @@ def by(instance, actor, reason: str = ""):
     return instance
 
 
-def bulk_record(objects, *, user, reason: str = "") -> None:
-    """History rows for objects changed by `queryset.update()`, which sends no signal: one
-    bulk insert per institution (their `audit_institution`), in the caller's transaction."""
+def bulk_record(objects, *, user, reason: str = "", institution_id: int | None = None) -> None:
+    """History rows for objects changed by `queryset.update()` or `bulk_update()`, which send no
+    signal: one bulk insert per institution (their `audit_institution`, or `institution_id` when
+    the caller knows they all share one), in the caller's transaction."""
     by_institution: dict = {}
     for instance in objects:
-        institution_of = getattr(instance, "audit_institution_id", None)
-        key = institution_of() if callable(institution_of) else None
+        if institution_id is not None:
+            key = institution_id
+        else:
+            institution_of = getattr(instance, "audit_institution_id", None)
+            key = institution_of() if callable(institution_of) else None
         by_institution.setdefault(key, []).append(instance)
-    for institution_id, group in by_institution.items():
+    for key, group in by_institution.items():
         type(group[0]).history.bulk_history_create(
             group,
             update=True,
             default_user=user,
             default_change_reason=reason[:100],
-            custom_historical_attrs={"audit_institution": institution_id},
+            custom_historical_attrs={"audit_institution": key},
         )

@@ -419,6 +419,17 @@ def test_scores_import_records_scores_and_outcomes(scoring):
     assert (c_result.theory, c_result.practical, c_result.outcome) == (Decimal("70.0"), Decimal("61.0"), "passed")
 
 
+def test_scores_import_is_in_the_audit_log_with_its_assessor(scoring):
+    """bulk_update sends no signal: the import writes the results' history itself, with who, the
+    new scores and the institution, in the same transaction."""
+    world, (a, b, c), assessor = scoring
+    data = score_sheet([[a.pk, a.person.name, 80, 75.5]])
+    imports.scores_import(actor=assessor, session=world.session, data=data, filename="成绩.xlsx")
+    entry = Result.history.filter(application_id=a.pk).latest("history_date")
+    assert (entry.history_user, entry.theory, entry.outcome) == (assessor, Decimal("80.0"), "passed")
+    assert entry.audit_institution == world.session.institution_id
+
+
 def test_scores_import_reports_every_bad_row_and_changes_nothing(scoring):
     world, (a, b, c), assessor = scoring
     elsewhere = enrol(world, session=world.plan(name="别的批次"), name="别处")
