@@ -411,7 +411,7 @@ class Scope(models.Model):
         verbose_name_plural = _("备案范围")
 
     def __str__(self) -> str:
-        levels = "、".join(str(Level(level).label) for level in sorted(self.levels))
+        levels = "、".join(self.level_labels)
         return f"{self.get_evaluation_type_display()} {self.occupation.name} {levels}"
 
     @property

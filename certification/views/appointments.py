@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -117,7 +118,7 @@ def regulator_appointments(request):
     rows = (
         Appointment.objects.filter(institution__isnull=False)
         .select_related("person", "occupation", "institution")
-        .order_by("published_on", "-id")[:200]
+        .order_by(F("published_on").asc(nulls_first=True), "-id")[:200]  # unpublished first
     )
     return render(request, "certification/appointments.html", {"appointments": rows, "regulator": True})
 

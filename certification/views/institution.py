@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -252,7 +253,9 @@ def scores(request, pk, import_errors=None):
             )
         else:
             messages.success(request, _("成绩已保存。"))
-            return redirect("web-session-scores", pk=pk)
+            # Back to the page that was saved (the grid is paged), not to the first.
+            page = f"?{request.GET.urlencode()}" if request.GET else ""
+            return redirect(reverse("web-session-scores", args=[pk]) + page)
         applications = page_of(request, enrolled, per_page=SCORES_PAGE_SIZE)
     posted = request.POST if row_errors else {}
     required = {} if special_type else required_parts(session)
