@@ -20,6 +20,7 @@ from registry.selectors import ADMIN_ROLES, person_by_document, user_institution
 from registry.services import person_identify
 
 from .. import services
+from .forms import errors_to_form
 from .regulator import _back, regulator_required
 
 
@@ -94,8 +95,7 @@ def institution_appointments(request):
                     term_until=data["term_until"],
                 )
             except DomainError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                errors_to_form(form, error)
             else:
                 messages.success(request, _("聘任已录入，待监管部门公布。"))
                 return redirect("institution-appointments")

@@ -16,6 +16,7 @@ from registry.services import person_register
 
 from .. import services
 from ..models import Promotion
+from .forms import errors_to_form
 from .regulator import _back, regulator_required
 
 
@@ -57,8 +58,7 @@ def competitions(request):
                     rank=data["rank"],
                 )
             except DomainError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                errors_to_form(form, error)
             else:
                 promotion = getattr(award, "promotion", None)
                 if promotion is not None:

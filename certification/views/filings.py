@@ -18,6 +18,8 @@ from registry.models import Filing, FilingTransition, Institution, Occupation, S
 from registry.selectors import ADMIN_ROLES, filings_for, user_institution_ids
 from registry.services import FILING_TRANSITIONS, INSTITUTION, filing_apply, filing_transition
 
+from .forms import errors_to_form
+
 SCOPE_ROWS = 4  # empty scope rows offered on the form; rows left blank are ignored
 
 
@@ -93,13 +95,6 @@ class ScopeRowForm(forms.Form):
 ScopeFormSet = forms.formset_factory(ScopeRowForm, extra=SCOPE_ROWS, max_num=20, validate_max=True)
 
 
-def _errors_to_form(form: FilingForm, error: DomainError) -> None:
-    """The service's messages: on the form's own field when it has one, else on top."""
-    for field, messages_ in error.message_dict.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
-
-
 @login_required
 def filing_list(request):
     _require_filer(request.user)
@@ -131,7 +126,7 @@ def filing_new(request):
         except Forbidden as error:
             form.add_error(None, str(error))
         except DomainError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("备案申请 #%(pk)d 已提交，待监管部门受理。") % {"pk": filing.pk})
             return redirect("web-filing-detail", pk=filing.pk)

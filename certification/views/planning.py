@@ -4,7 +4,6 @@ scope, staff it, add or withdraw one candidate, and confirm a submission knowing
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regula
 
 from .. import selectors, services
 from ..models import Application, SessionStaff
+from .forms import errors_to_form
 from .institution import _session, session_detail
 from .worker import SecretInput
 
@@ -70,18 +70,8 @@ class PlanForm(forms.Form):
         ]
 
 
-def _errors_to_form(form: forms.Form, error: ValidationError) -> None:
-    """The service's messages on the form: on their field when the form has it, else on top."""
-    if not hasattr(error, "error_dict"):
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for field, messages_ in error.message_dict.items():
-        target = field if field in form.fields else None
-        if field in ("evaluation_type", "occupation", "level") and "scope" in form.fields:
-            target = "scope"
-        for message in messages_:
-            form.add_error(target, message)
+# The scope's parts are chosen as one on the form: their refusals go on it.
+SCOPE_FIELDS = {"evaluation_type": "scope", "occupation": "scope", "level": "scope"}
 
 
 @login_required
@@ -114,7 +104,7 @@ def session_new(request):
         except Forbidden as error:
             form.add_error(None, str(error))
         except DomainError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error, remap=SCOPE_FIELDS)
         else:
             messages.success(request, _("已计划评价批次 #%(pk)d。") % {"pk": session.pk})
             return redirect("web-session-detail", pk=session.pk)

@@ -10,6 +10,7 @@ from registry.errors import DomainError
 
 from ..services import certificates
 from ..throttle import verification_check
+from .forms import errors_to_form
 from .worker import SecretInput
 
 
@@ -39,8 +40,7 @@ def verify(request):
         try:
             row = certificates.certificate_by_query(**form.cleaned_data)
         except DomainError as error:  # malformed input: say which field (this reveals nothing stored)
-            for field, messages in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            errors_to_form(form, error)
             return render(request, "certification/verify.html", context, status=400)
         context["summary"] = certificates.verification_summary(row)
     return render(request, "certification/verify.html", context)

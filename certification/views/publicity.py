@@ -15,6 +15,7 @@ from registry.errors import DomainError
 from ..selectors import results_in_publicity, sessions_in_publicity
 from ..services import publicity
 from ..throttle import objection_allowed
+from .forms import errors_to_form
 
 
 class ObjectionForm(forms.Form):
@@ -55,8 +56,7 @@ def publicity_detail(request, pk: int):
                     today=today,
                 )
             except DomainError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                errors_to_form(form, error)
                 status = 400
             else:
                 messages.success(

@@ -22,6 +22,7 @@ from .. import selectors, services
 from ..models import Finding
 from ..services import supervision
 from ..throttle import report_allowed
+from .forms import errors_to_form
 
 SUPERVISOR_KINDS = (Assessor.Kind.INTERNAL_SUPERVISOR, Assessor.Kind.EXTERNAL_SUPERVISOR)
 
@@ -103,8 +104,7 @@ def supervisor_home(request):
             except Forbidden as error:
                 form.add_error("target", str(error))
             except DomainError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                errors_to_form(form, error)
             else:
                 messages.success(request, _("督导发现 #%(id)s 已提交，在监管部门解除前保持暂停。") % {"id": finding.pk})
                 return redirect("supervisor-home")
@@ -144,8 +144,7 @@ def report(request):
             try:
                 filed = services.report_file(**form.cleaned_data)
             except DomainError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                errors_to_form(form, error)
                 status = 400
             else:
                 messages.success(

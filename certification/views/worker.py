@@ -15,6 +15,7 @@ from ..pdf import verification_url
 from ..selectors import person_certificates
 from ..services.accounts import NO_MATCH, activation_failed_for_person, worker_activate
 from ..throttle import activation_check, activation_failed, verification_check
+from .forms import errors_to_form
 
 
 class SecretInput(forms.PasswordInput):
@@ -52,8 +53,7 @@ def activate(request):
             if NO_MATCH in error.messages:
                 activation_failed(request, id_number)
                 activation_failed_for_person(document_number=id_number)
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            errors_to_form(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("账号已开通。"))
