@@ -2,13 +2,13 @@
 The rows come from certification.audit; only the regulator may read them (403 otherwise)."""
 
 from django import forms
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Institution
 
 from .. import audit
+from .paging import page_of
 from .regulator import regulator_required
 
 AUDIT_PAGE_SIZE = 25
@@ -52,12 +52,10 @@ def audit_log(request):
     valid = form.is_valid() if request.GET else True
     filters = form.filters() if request.GET and valid else audit.AuditFilters()
     status = 200 if valid else 400
-    page = Paginator(audit.audit_rows(filters) if valid else [], AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = page_of(request, audit.audit_rows(filters) if valid else [], per_page=AUDIT_PAGE_SIZE)
     return render(
         request,
         "certification/audit_log.html",
-        {"form": form, "page": page, "entries": audit.audit_entries(list(page)), "query": query.urlencode()},
+        {"form": form, "page": page, "entries": audit.audit_entries(list(page))},
         status=status,
     )

@@ -2,7 +2,6 @@
 level, evaluation type and district, with a district grid (server-rendered, no tile server)."""
 
 from django import forms
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
@@ -10,6 +9,7 @@ from registry.levels import EvaluationType, Level
 from registry.models import District, Filing, Occupation, Scope
 
 from ..evaluation_map import MapFilter, district_grid, map_entries
+from .paging import page_of
 
 PAGE_SIZE = 20
 
@@ -51,10 +51,9 @@ def training_map(request):
         district=data.get("district") or None,
     )
     entries, per_district = map_entries(criteria)
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    without_district = query.copy()
+    page = page_of(request, entries, per_page=PAGE_SIZE, anchor="results")
+    without_district = request.GET.copy()
+    without_district.pop("page", None)
     without_district.pop("district", None)
     return render(
         request,
@@ -65,7 +64,6 @@ def training_map(request):
             "count": len(entries),
             "grid": district_grid(per_district),
             "district": criteria.district,
-            "query": query.urlencode(),
             "query_without_district": without_district.urlencode(),
         },
     )

@@ -4,7 +4,6 @@ support depends on: certificates per graduating-year student, by graduating year
 (certification/cohorts.py says what counts)."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from registry.selectors import user_institution_ids
 from .. import cohorts
 from ..models import Application, Session
 from ..services.cohorts import cohort_export
+from .paging import page_of
 
 STUDENTS_PAGE_SIZE = 50
 UNKNOWN = "unknown"
@@ -45,7 +45,7 @@ def cohort(request):
     students = cohorts.cohort_students(schools=schools)
     figures = cohorts.cohort_figures(students)
     year, shown = _year_filter(request, students)
-    page = Paginator(shown, STUDENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, shown, per_page=STUDENTS_PAGE_SIZE, anchor="students")
     ids = [s.person_id for s in page]
     applications = {}
     for a in (
