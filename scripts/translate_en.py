@@ -1003,6 +1003,8 @@ EN = {
     "发证 %(number)s": "Certificate %(number)s issued",
     "补发证书": "Certificate reissued",
     "督导发现已提出": "Finding opened",
+    "签名已核验": "Signature checked",
+    "已用于报名": "Used for an enrolment",
     "对象": "Concerning",
     "未解除": "Open",
     "质量督导员或监管部门对本机构及其评价批次提出的督导发现：请在整改期限前整改；针对评价批次的督导发现在解除前暂停该批次的提交和发证，严重的或逾期未整改的将提请监管部门处罚。": "Findings of supervisors or the regulator on the institution and its sessions: put them right before the deadline. A finding on a session holds its submission and issuance until cleared; severe or overdue findings are put to the regulator for a sanction.",
