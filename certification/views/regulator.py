@@ -170,14 +170,12 @@ def queue(request):
         .select_related("result__application__person", "result__application__session__institution", "corrected_by")
         .order_by("corrected_at", "pk")
     )
-    objections = (
-        Objection.objects.filter(state=Objection.State.OPEN)
-        .select_related("result__application__person", "result__application__session__institution")
-        .order_by("filed_at", "pk")
-    )
+    # The same selectors as the institution's desk: for the regulator they scope nothing out.
+    objections = selectors.objections_for(request.user).filter(state=Objection.State.OPEN).order_by("filed_at", "pk")
     findings = (
-        Finding.objects.filter(cleared_at__isnull=True)
-        .select_related("session__institution", "institution", "supervisor__person", "sanction")
+        selectors.findings_for(request.user)
+        .filter(cleared_at__isnull=True)
+        .select_related("sanction")
         .order_by("opened_at", "pk")
     )
     today = timezone.localdate()
