@@ -28,8 +28,8 @@ router.register("batches", BatchViewSet, basename="batch")
 router.register("certificates", CertificateViewSet, basename="certificate")
 
 urlpatterns = [
+    path("verify/", verify, name="api-verify"),  # first: the most frequent request
     path("auth/token/", obtain_auth_token, name="api-token"),
-    path("verify/", verify, name="api-verify"),
     path("people/<int:pk>/document/", person_document, name="api-person-document"),
     path("people/<int:pk>/activation-code/", person_activation_code, name="api-person-activation-code"),
     # The national-upload exports, named by their file type (DRF reserves ?format= for renderers).

@@ -3,6 +3,8 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from certification.api.issuance_views import public_key, status_list
@@ -33,6 +35,9 @@ urlpatterns = [
     path("status/1", status_list, name="status-list"),
     path("verify/", public.verify, name="verify"),
     path("v/<str:code>", public.verify_code, name="verify-code"),
+    # Early, as the look-ups above: Django tries the patterns in order, and public verification
+    # (POST /api/verify/) is the API's most frequent request.
+    path("api/", include("config.api_urls")),
     path("publicity/", publicity.publicity_list, name="publicity-list"),
     path("publicity/<int:pk>/", publicity.publicity_detail, name="publicity-detail"),
     path("map/", evaluation_map.training_map, name="training-map"),
@@ -184,8 +189,11 @@ urlpatterns = [
     path("school/", school.cohort, name="school-cohort"),
     path("school/export/", school.cohort_export_view, name="school-cohort-export"),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("api/", include("config.api_urls")),
+    # The language switch needs no CSRF token: the worst a forged request can do is change the
+    # language a page is shown in, and a token in every page's chrome would make each page per-client
+    # (the QR link's page is rendered once and filled in, registry/skeleton.py). `next` is checked
+    # against the host as before, and without one the switch returns to the Referer.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Both pages load their scripts as files ('self'); Redoc writes its styles into <style>
     # elements at run time and searches in a blob: worker, so its page allows those two.

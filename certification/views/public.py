@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from registry.errors import DomainError
+from registry.skeleton import Fill, plain, render_filled
 
 from ..services import certificates
 from ..throttle import verification_check
@@ -42,20 +43,38 @@ def verify(request):
         except DomainError as error:  # malformed input: say which field (this reveals nothing stored)
             errors_to_form(form, error)
             return render(request, "certification/verify.html", context, status=400)
-        context["summary"] = certificates.verification_summary(row)
+        context["summary"] = plain(shown(certificates.verification_summary(row)))
     return render(request, "certification/verify.html", context)
 
 
 @never_cache
 def verify_code(request, code: str):
-    """The QR link: an unguessable code (limited per client only)."""
+    """The QR link: an unguessable code (limited per client only). The page is filled in rather
+    than rendered (registry/skeleton.py): it is the registry's most requested page."""
     refusal = verification_check(request)
     if refusal:
-        return render(request, "certification/verify.html", {"refusal": refusal, "by_code": True}, status=429)
+        context = {"refusal": {"message": Fill(str(refusal.message))}, "by_code": True}
+        return render_filled(request, "certification/verify.html", context, status=429)
     try:
         row = certificates.certificate_by_code(code)
     except DomainError:
-        return render(request, "certification/verify.html", {"bad_code": True, "by_code": True}, status=400)
-    status = 200 if row else 404
-    context = {"summary": certificates.verification_summary(row), "by_code": True}
-    return render(request, "certification/verify.html", context, status=status)
+        return render_filled(request, "certification/verify.html", {"bad_code": True, "by_code": True}, status=400)
+    context = {"summary": shown(certificates.verification_summary(row)), "by_code": True}
+    return render_filled(request, "certification/verify.html", context, status=200 if row else 404)
+
+
+def shown(summary: dict) -> dict:
+    """The verification summary as the page shows it: the flags that choose what it says, and
+    the text it shows (dates as YYYY-MM-DD, a level or "—")."""
+    if not summary["found"]:
+        return {"found": False}
+    text = ("number", "holder_name", "holder_document", "occupation", "institution", "revocation_reason")
+    return {
+        "found": True,
+        "status": summary["status"],
+        "signature_valid": summary["signature_valid"],
+        **{field: Fill(summary[field]) for field in text},
+        "level": Fill(summary["level"] or "—"),
+        "issued_on": Fill(summary["issued_on"].isoformat()),
+        "revoked_on": Fill(summary["revoked_on"].isoformat() if summary["revoked_on"] else ""),
+    }
