@@ -145,7 +145,9 @@ def _hits(limits: list[tuple[str, int, int]], on_first_refusal=None) -> tuple[in
         client = backend._throttle_client = backend._cache.get_client(write=True)
     if _hits_script is None:
         _hits_script = client.register_script(_HITS_LUA)
-    keys = [backend.make_and_validate_key(k) for key, _limit, _window in limits for k in _keys_fast(key)]
+    # make_key, not make_and_validate_key: these keys are ours (ASCII, short), and the check
+    # scanned each of the six keys' characters on every look-up.
+    keys = [backend.make_key(k) for key, _limit, _window in limits for k in _keys_fast(key)]
     args = [repr(now), *(str(v) for _key, limit, window in limits for v in (limit, window))]
     position, start, count = _hits_script(keys=keys, args=args, client=client)
     if not position:

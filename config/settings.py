@@ -159,6 +159,12 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         "TEST": {"MIRROR": "default"},
     }
 DATABASE_ROUTERS = ["registry.routers.ReplicaRouter"]
+# psycopg prepares a statement run this many times on a connection, on cursors that bind on the
+# server: Django's own cursors bind on the client and never prepare, so this reaches only the
+# verification look-up (certification/services/certificates.py, `_lookup_cursor`).
+for _database in DATABASES.values():
+    if _database["ENGINE"].endswith("postgresql"):
+        _database.setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if env_bool("DATABASE_POOLED"):
     # Behind PgBouncer in transaction mode a session does not outlive a transaction: no
     # server-side cursors, no prepared statements.

@@ -116,3 +116,18 @@ def test_the_language_switch_needs_no_csrf_token_and_returns_to_the_page(client)
     assert csrf_client.cookies["django_language"].value == "en"
     with translation.override("zh-hans"):
         assert csrf_client.post("/i18n/setlang/", {"language": "en", "next": "https://evil.example/"}).url == "/"
+
+
+def test_the_look_up_is_prepared_on_postgresql(issued):
+    """Planning the look-up's join cost PostgreSQL about four times running it: after a few runs
+    on a connection it is a prepared statement (certificates._lookup_cursor)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    _world, (first, _second) = issued
+    for _ in range(8):
+        assert certificates.certificate_by_code(first.verification_code)["number"] == first.number
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%verification_code%"])
+        assert cursor.fetchone()[0] == 1
