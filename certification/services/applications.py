@@ -325,6 +325,13 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
         else set()
     )
     issued = _issued_here(session, known_ids) if known_ids else {}
+    # The numbers of the people new to the registry, encrypted all at once.
+    new_numbers = {
+        key: number
+        for row, _name, number, key in identified
+        if key not in known and row.judge and row.scope is None and row.row in phones
+    }
+    ciphertexts = dict(zip(new_numbers, identity.encrypt_many(list(new_numbers.values())), strict=True))
     conditions: list | DomainError | None = None
     accepted: list[_Accepted] = []
     for row, name, number, key in identified:
@@ -344,7 +351,13 @@ def enrol_rows(*, actor: User, session: Session, rows: list[EnrolRow], on: datet
             prior, had_work, had_educations = person.records
             birth_date, certificates = person.birth_date, issued.get(person.pk, ())
         else:
-            new = person_fields(document_type=row.document_type, number=number, name=name, document_hash=key)
+            new = person_fields(
+                document_type=row.document_type,
+                number=number,
+                name=name,
+                document_hash=key,
+                ciphertext=ciphertexts[key],
+            )
             prior, had_work, had_educations, certificates = [], [], [], ()
             birth_date = new.get("birth_date")
         educations = _new_records(had_educations, row.educations, _education_key)
