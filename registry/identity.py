@@ -159,7 +159,9 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 def normalize_mobile(raw: object) -> str:
     """A mainland mobile number as 11 digits: full-width digits, spaces, dashes, brackets and a
     +86 / 0086 / 86 prefix removed; "" for an empty value; a ValidationError otherwise."""
-    text = unicodedata.normalize("NFKC", "" if raw is None else str(raw))
+    if raw is None or raw == "":
+        return ""
+    text = unicodedata.normalize("NFKC", str(raw))
     digits = re.sub(r"[\s\-()（）.]", "", text)
     if not digits:
         return ""
