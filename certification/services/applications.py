@@ -202,6 +202,8 @@ def _problems(row: int, error: DomainError) -> list[EnrolProblem]:
 
 def _new_records(existing: list, brought: list, key) -> list:
     """The brought records no existing (or earlier brought) record already states."""
+    if not existing and len(brought) <= 1:
+        return list(brought)  # a new person's one record (a roster row brings at most one of a kind)
     seen, fresh = {key(r) for r in existing}, []
     for record in brought:
         if key(record) not in seen:
