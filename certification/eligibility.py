@@ -58,9 +58,10 @@ def span_years(spans, since: datetime.date | None = None) -> tuple[int, int]:
     first = spans[0][0]
     days = sum((end - start).days + 1 for start, end in spans)
     reached = first + datetime.timedelta(days=days)  # the day after the folded interval
-    years = 0
-    while add_years(first, years + 1) <= reached:
-        years += 1
+    # The last anniversary reached: the one in `reached`'s year, or the year before.
+    years = reached.year - first.year
+    if add_years(first, years) > reached:
+        years -= 1
     return years, (reached - add_years(first, years)).days
 
 

@@ -12,8 +12,10 @@ import contextlib
 import csv
 import dataclasses
 import datetime
+import functools
 import gc
 import io
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -139,6 +141,13 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         raise DomainError(_("CSV 文件格式有误，无法读取：请在 Excel 中另存为 CSV 后重试。")) from None
 
 
+def _picker(positions: list[int]):
+    """The items at `positions` of a list, as a tuple."""
+    if len(positions) == 1:
+        return lambda texts: (texts[positions[0]],)
+    return operator.itemgetter(*positions)
+
+
 def _header(cell: str) -> str:
     return unicodedata.normalize("NFKC", cell).strip()
 
@@ -166,15 +175,22 @@ def read_table(data: bytes, filename: str, *, required=()) -> list[dict[str, str
     missing = [column for column in required if column not in named]
     if missing:
         raise DomainError(_("缺少必填列：%(cols)s（表头须在第 1 行，列名与模板一致）。") % {"cols": "、".join(missing)})
-    columns = [(i, h) for i, h in enumerate(headers) if h]
+    # A CSV's cells are all text; the named columns' cells picked in one call, a short row
+    # padded with empty cells.
+    cell_text = _cell_text if suffix == "xlsx" else str.strip
+    width = len(headers)
+    positions = [i for i, h in enumerate(headers) if h]
+    pick = (lambda texts: texts) if len(positions) == width else _picker(positions)
     rows = []
     for number, cells in enumerate(raw[1:], start=2):
-        texts = [_cell_text(cell) for cell in cells]
+        texts = [cell_text(cell) for cell in cells]
         if not any(texts):
             continue
         if len(rows) == MAX_ROWS:
             raise DomainError(_("数据超过 %(n)d 行：请分成多个文件导入。") % {"n": MAX_ROWS})
-        rows.append(TableRow(number, ((h, texts[i] if i < len(texts) else "") for i, h in columns)))
+        if len(texts) < width:
+            texts += [""] * (width - len(texts))
+        rows.append(TableRow(number, zip(named, pick(texts), strict=False)))  # cells past the header: ignored
     if not rows:
         raise DomainError(_("文件中没有数据行（第 2 行起）。"))
     return rows
@@ -273,6 +289,15 @@ def _shown(text: str) -> str:
 
 
 def _date(text: str) -> datetime.date:
+    date = _parsed_date(text)
+    if date is None:
+        raise ValueError(_("“%(v)s”不是日期，请写成 yyyy-mm-dd（如 2024-07-01）。") % {"v": _shown(text)})
+    return date
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_date(text: str) -> datetime.date | None:
+    """The date a cell states, or None (a roster's dates repeat: each is parsed once)."""
     match = _DATE.match(unicodedata.normalize("NFKC", text).strip())
     if match:
         year, month, day = (int(g) for g in match.groups() if g is not None)
@@ -280,7 +305,7 @@ def _date(text: str) -> datetime.date:
             return datetime.date(year, month, day)
         except ValueError:
             pass
-    raise ValueError(_("“%(v)s”不是日期，请写成 yyyy-mm-dd（如 2024-07-01）。") % {"v": _shown(text)})
+    return None
 
 
 def _choice(text: str, table: dict[str, str], header: str, bad: list) -> str | None:
@@ -371,8 +396,10 @@ def _stated_scope(record: TableRow, session: Session, occupations: dict, bad: li
     otherwise what the row states: such a row is refused, naming both values. (Refused rather
     than moved to another session: the clerk chose this session, and a file that mixes
     occupations or levels is more likely a wrong file than a wish.)"""
-    stated_type = stated_level = None
     text = record.get
+    if not (text(EVALUATION_TYPE) or text(OCCUPATION_CODE) or text(OCCUPATION_NAME) or text(LEVEL)):
+        return None  # the usual row: none of the four stated
+    stated_type = stated_level = None
     if text(EVALUATION_TYPE):
         value = _choice(text(EVALUATION_TYPE), EVALUATION_TYPES_BY_LABEL, EVALUATION_TYPE, bad)
         if value is not None and value != session.evaluation_type:

@@ -52,13 +52,16 @@ def person_name_mismatch(existing: Person, name: str) -> DomainError | None:
     return DomainError({"name": _("姓名“%(given)s”与该证件号码已登记的姓名不符，请核对。") % {"given": name}})
 
 
-def person_fields(*, document_type: str, number: str, name: str, document_hash: str | None = None) -> dict:
+def person_fields(
+    *, document_type: str, number: str, name: str, document_hash: str | None = None, ciphertext: str | None = None
+) -> dict:
     """The stored fields of a person with a canonical `number` (as person_identify returns it,
-    so not validated again): encrypted, hashed (unless its `document_hash` is given) and masked,
-    with sex and birth date read from a resident ID."""
+    so not validated again): encrypted (unless its `ciphertext` is given, from
+    identity.encrypt_many), hashed (unless its `document_hash` is given) and masked, with sex
+    and birth date read from a resident ID."""
     fields = {
         "document_type": document_type,
-        "document_ciphertext": identity.encrypt(number),
+        "document_ciphertext": identity.encrypt(number) if ciphertext is None else ciphertext,
         "document_hash": document_hash or identity.document_hash(document_type, number),
         "document_masked": identity.mask_document_number(number),
         "name": name,

@@ -1,6 +1,9 @@
 import datetime
+import hmac
+import os
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
 from registry import identity
@@ -134,3 +137,35 @@ def test_encryption_round_trip_and_keyed_hash():
     assert identity.decrypt(token) == "11010519491231002X"
     assert identity.document_hash("resident_id", "X") == identity.document_hash("resident_id", "X")
     assert identity.document_hash("resident_id", "X") != identity.document_hash("passport", "X")
+
+
+@pytest.mark.parametrize("key", [b"dev-only-id-hash-key", b"k" * 64, b"a longer key than SHA-256's block " * 3, b""])
+def test_keyed_hash_is_hmac_sha256(key, settings):
+    settings.ID_HASH_KEY = key.decode()
+    message = b"resident_id:11010519491231002X"
+    assert identity.document_hash("resident_id", "11010519491231002X") == hmac.new(key, message, "sha256").hexdigest()
+
+
+def test_encrypt_many_makes_fernet_tokens_byte_for_byte(monkeypatch, settings):
+    """The batched tokens are Fernet's own for the same IV and time, of every padded length
+    (one and two blocks, 16 bytes exactly: a whole block of padding), in the given order."""
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), Fernet.generate_key().decode()]
+    plains = ["11010519491231002X", "E1234567", "A" * 16, "P" * 20, "31011519750101001X", "１２３", ""]
+    ivs = os.urandom(16 * len(plains))
+    monkeypatch.setattr(identity.os, "urandom", lambda n: ivs[:n])
+    monkeypatch.setattr(identity.time, "time", lambda: 1_800_000_000.7)
+    tokens = identity.encrypt_many(plains)
+    fernet = Fernet(settings.FIELD_ENCRYPTION_KEYS[0].encode())
+    assert tokens == [
+        fernet._encrypt_from_parts(p.encode(), 1_800_000_000, ivs[16 * i : 16 * (i + 1)]).decode()
+        for i, p in enumerate(plains)
+    ]
+    assert [fernet.decrypt(t.encode()).decode() for t in tokens] == plains
+    assert identity.encrypt_many([]) == []
+
+
+def test_encrypt_many_tokens_decrypt_with_the_configured_keys():
+    numbers = [identity.compose_resident_id("310115", datetime.date(1980, 1, 1), n) for n in range(50)]
+    tokens = identity.encrypt_many(numbers)
+    assert len(set(tokens)) == 50  # a fresh IV each
+    assert [identity.decrypt(t) for t in tokens] == numbers

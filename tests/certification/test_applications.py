@@ -355,6 +355,19 @@ def test_years_are_anniversaries_with_the_end_date_inclusive():
     ]
 
 
+@pytest.mark.parametrize("first", [D(2020, 2, 29), D(2020, 2, 28), D(2020, 3, 1), D(2019, 3, 1), D(2021, 12, 31)])
+def test_years_are_the_last_anniversary_reached_from_any_start(first):
+    """span_years counts the anniversaries a span reaches, 29 February's falling on 28 February
+    in other years: the same as counting them one by one, for spans of a day to eight years."""
+    for length in range(1, 8 * 366):
+        reached = first + datetime.timedelta(days=length)
+        years = 0
+        while eligibility.add_years(first, years + 1) <= reached:
+            years += 1
+        expected = (years, (reached - eligibility.add_years(first, years)).days)
+        assert eligibility.span_years([(first, reached - datetime.timedelta(days=1))]) == expected, length
+
+
 def test_years_after_a_certificate_count_only_work_done_after_its_issue_date(world):
     session = world.plan(level=Level.GRADE_4)
     person, number = newcomer()
