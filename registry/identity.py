@@ -5,19 +5,14 @@ Every validator raises django's ValidationError with a message a clerk can act o
 echoes the full ID number back (it would end up in logs and error pages).
 """
 
-import base64
 import datetime
-import hashlib
-import os
+import hmac
 import re
-import struct
-import time
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -284,55 +279,10 @@ def encrypt(plain: str) -> str:
     return _fernet().encrypt(plain.encode()).decode("ascii")
 
 
-_FERNET_VERSION = b"\x80"
-_BLOCK = 16  # AES block, and the length of Fernet's IV
-
-
 def encrypt_many(plains: list[str]) -> list[str]:
-    """[encrypt(p) for p in plains], for the thousands of numbers of one import: Fernet tokens of
-    the current key as Fernet makes them (version, time, a random IV per token, AES-128-CBC with
-    PKCS7 padding, HMAC-SHA256; https://github.com/fernet/spec), which `decrypt` and any Fernet
-    read. Fernet sets up a new AES context (and HMAC) per token, which costs more than
-    encrypting the token's two blocks; here one AES context encrypts the blocks of every token
-    (ECB applied block by block, chained as CBC: each block XOR the token's previous
-    ciphertext block, or its IV), the blocks of all tokens of one length in one call.
-    tests/test_identity.py checks that the tokens are Fernet's byte for byte."""
-    if not plains:
-        return []
-    key = base64.urlsafe_b64decode(settings.FIELD_ENCRYPTION_KEYS[0])
-    signing_key, encryption_key = key[:16], key[16:]
-    padded = []
-    for plain in plains:
-        data = plain.encode()
-        pad = _BLOCK - len(data) % _BLOCK
-        padded.append(data + bytes([pad]) * pad)
-    ivs = os.urandom(_BLOCK * len(plains))
-    header = _FERNET_VERSION + struct.pack(">Q", int(time.time()))
-    aes = Cipher(algorithms.AES(encryption_key), modes.ECB()).encryptor()
-    by_length: dict[int, list[int]] = {}
-    for index, data in enumerate(padded):
-        by_length.setdefault(len(data), []).append(index)
-    tokens: list[str] = [""] * len(plains)
-    for length, members in by_length.items():
-        # Block k of every member, side by side; `chain` the blocks they are XORed with.
-        chain = b"".join(ivs[i * _BLOCK : (i + 1) * _BLOCK] for i in members)
-        ciphertext = []
-        for start in range(0, length, _BLOCK):
-            blocks = b"".join(padded[i][start : start + _BLOCK] for i in members)
-            chain = aes.update(_xor(blocks, chain))
-            ciphertext.append(chain)
-        for position, index in enumerate(members):
-            at = slice(position * _BLOCK, (position + 1) * _BLOCK)
-            signed = header + ivs[index * _BLOCK : (index + 1) * _BLOCK] + b"".join(c[at] for c in ciphertext)
-            signature = _hmac_sha256(signing_key, signed).digest()
-            tokens[index] = base64.urlsafe_b64encode(signed + signature).decode("ascii")
-    aes.finalize()
-    return tokens
-
-
-def _xor(left: bytes, right: bytes) -> bytes:
-    """Two byte strings of one length XORed (as integers: one operation for all the blocks)."""
-    return (int.from_bytes(left, "big") ^ int.from_bytes(right, "big")).to_bytes(len(left), "big")
+    """[encrypt(p) for p in plains] with one MultiFernet: the numbers of one import."""
+    fernet = _fernet()
+    return [fernet.encrypt(plain.encode()).decode("ascii") for plain in plains]
 
 
 def decrypt(token: str) -> str:
@@ -344,29 +294,8 @@ def decrypt(token: str) -> str:
 
 def document_hash(document_type: str, number: str) -> str:
     """Keyed hash for exact look-up: equal numbers of the same type give equal hashes
-    (HMAC-SHA256 of "type:number" with ID_HASH_KEY)."""
-    return _hmac_sha256(settings.ID_HASH_KEY.encode(), f"{document_type}:{number}".encode()).hexdigest()
-
-
-def _hmac_sha256(key: bytes, message: bytes):
-    """HMAC-SHA256 (RFC 2104) of `message`, as a finished hashlib object (.digest(), .hexdigest()):
-    the same as hmac.new(key, message, sha256) (tests/test_identity.py) in a third of the time,
-    since OpenSSL 3 sets up a new HMAC context per call and an import hashes and signs every
-    row's number. The key's two padded forms are hashed once per key (_hmac_pads)."""
-    inner, outer = _hmac_pads(key)
-    inner, outer = inner.copy(), outer.copy()
-    inner.update(message)
-    outer.update(inner.digest())
-    return outer
-
-
-@lru_cache(maxsize=8)
-def _hmac_pads(key: bytes):
-    """SHA-256 fed the key XOR ipad, and fed the key XOR opad."""
-    if len(key) > 64:  # SHA-256's block: a longer key is hashed first
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return hashlib.sha256(bytes(byte ^ 0x36 for byte in key)), hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+    (HMAC-SHA256 of "type:number" with ID_HASH_KEY; hmac.digest is OpenSSL's one-shot HMAC)."""
+    return hmac.digest(settings.ID_HASH_KEY.encode(), f"{document_type}:{number}".encode(), "sha256").hex()
 
 
 # The public form of a resident ID number shows the 6-digit area code and nothing else. With the

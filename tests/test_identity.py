@@ -1,9 +1,7 @@
 import datetime
 import hmac
-import os
 
 import pytest
-from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
 from registry import identity
@@ -144,24 +142,6 @@ def test_keyed_hash_is_hmac_sha256(key, settings):
     settings.ID_HASH_KEY = key.decode()
     message = b"resident_id:11010519491231002X"
     assert identity.document_hash("resident_id", "11010519491231002X") == hmac.new(key, message, "sha256").hexdigest()
-
-
-def test_encrypt_many_makes_fernet_tokens_byte_for_byte(monkeypatch, settings):
-    """The batched tokens are Fernet's own for the same IV and time, of every padded length
-    (one and two blocks, 16 bytes exactly: a whole block of padding), in the given order."""
-    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), Fernet.generate_key().decode()]
-    plains = ["11010519491231002X", "E1234567", "A" * 16, "P" * 20, "31011519750101001X", "１２３", ""]
-    ivs = os.urandom(16 * len(plains))
-    monkeypatch.setattr(identity.os, "urandom", lambda n: ivs[:n])
-    monkeypatch.setattr(identity.time, "time", lambda: 1_800_000_000.7)
-    tokens = identity.encrypt_many(plains)
-    fernet = Fernet(settings.FIELD_ENCRYPTION_KEYS[0].encode())
-    assert tokens == [
-        fernet._encrypt_from_parts(p.encode(), 1_800_000_000, ivs[16 * i : 16 * (i + 1)]).decode()
-        for i, p in enumerate(plains)
-    ]
-    assert [fernet.decrypt(t.encode()).decode() for t in tokens] == plains
-    assert identity.encrypt_many([]) == []
 
 
 def test_encrypt_many_tokens_decrypt_with_the_configured_keys():
