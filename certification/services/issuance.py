@@ -7,12 +7,14 @@ done before it commits. A retried or redelivered chunk therefore creates nothing
 killed before commit leaves nothing behind (its serials were never taken).
 """
 
+import collections
 import datetime
 import itertools
 import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, connection, connections, transaction
@@ -63,6 +65,8 @@ CERTIFICATE_COLUMNS = [
     "revocation_reason",
     "signature_valid",
 ]
+# One certificate row as COPY writes it (a tuple: no per-row dict on the hot path).
+CertificateRow = collections.namedtuple("CertificateRow", CERTIFICATE_COLUMNS)
 
 
 def _session_problems(session: Session, issue_date: datetime.date) -> list[str]:
@@ -266,16 +270,17 @@ def _allocate_ids(count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _insert(rows: list[dict]) -> None:
+def _insert(rows: Iterable[CertificateRow]) -> None:
+    """Write the rows, consumed as they come: PostgreSQL inserts the first ones (and maintains
+    the indexes) while the next are still being signed."""
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:
-            columns = ", ".join(CERTIFICATE_COLUMNS)
-            with cursor.copy(f"COPY certification_certificate ({columns}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY certification_certificate ({', '.join(CERTIFICATE_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row[c] for c in CERTIFICATE_COLUMNS])
+                    copy.write_row(row)
     else:
-        Certificate.objects.bulk_create([Certificate(**row) for row in rows])
+        Certificate.objects.bulk_create([Certificate(**row._asdict()) for row in rows])
 
 
 def _profile(base: str, institution) -> dict:
@@ -284,7 +289,9 @@ def _profile(base: str, institution) -> dict:
 
 class CredentialTemplate:
     """The parts of a credential that every certificate of one session shares, computed once
-    per chunk; `document` adds what differs per certificate (hot path: no ORM, no gettext).
+    per chunk; `document` adds what differs per certificate. On the hot path, `canonical` fills
+    the number, holder and status index into the canonical text of that document built once
+    (no ORM, no gettext, no per-certificate dict or JSON serialisation).
 
     Who issues (docs/domain.md): a skill-level certificate is issued by the assessing institution
     itself; a qualification or special-ability certificate by the regulator (`issuer`, its
@@ -304,8 +311,18 @@ class CredentialTemplate:
         self.achievement_id = f"{base}/achievements/{occupation.code}/{session.level or 0}"
         self.achievement_name = f"{occupation.name}{level}"
         self.criteria = {"narrative": f"{session.get_evaluation_type_display()}：{occupation.code}{level}"}
+        self.text = signing.CanonicalTemplate(
+            self.document(
+                number=signing.hole("number"), holder_name=signing.hole("holder"), status_index=signing.hole("index")
+            ),
+            ("number", "holder", "index"),
+        )
 
-    def document(self, *, number: str, holder_name: str, status_index: int) -> dict:
+    def canonical(self, *, number: str, holder_name: str, status_index: int) -> str:
+        """signing.canonical(self.document(...)), without building the document."""
+        return self.text.render(number=number, holder=holder_name, index=status_index)
+
+    def document(self, *, number: str, holder_name: str, status_index: int | str) -> dict:
         base = self.base
         return {
             "@context": signing.CONTEXT,
@@ -478,36 +495,36 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
         is_centre = institution.kind == Institution.Kind.CENTRE
         issuer = institution if is_centre else regulator_centre(batch.created_by)
     template = CredentialTemplate(session, institution, batch.issue_date, issuer=issuer)
-    certificates = []
-    for offset, (row, certificate_id) in enumerate(zip(rows, ids, strict=True)):
-        number = numbering.format_number(prefix, first + offset)
-        text = signing.canonical(template.document(number=number, holder_name=row[5], status_index=certificate_id))
-        proof_value, proof = proof_template.sign(text)
-        certificates.append(
-            {
-                "id": certificate_id,
-                "result_id": row[0],
-                "batch_id": batch.id,
-                "person_id": row[4],
-                "institution_id": institution.id,
-                "evaluation_type": session.evaluation_type,
-                "occupation_id": session.occupation_id,
-                "level": session.level,
-                "number": number,
-                "issued_on": batch.issue_date,
-                "verification_code": secrets.token_urlsafe(16),
-                "credential": text,
-                "proof_created": created,
-                "proof_value": proof_value,
-                "proof": proof,
-                "revocation_reason": "",
+
+    def certificates():
+        for offset, (row, certificate_id) in enumerate(zip(rows, ids, strict=True)):
+            number = numbering.format_number(prefix, first + offset)
+            text = template.canonical(number=number, holder_name=row[5], status_index=certificate_id)
+            proof_value, proof = proof_template.sign(text)
+            yield CertificateRow(
+                id=certificate_id,
+                result_id=row[0],
+                batch_id=batch.id,
+                person_id=row[4],
+                institution_id=institution.id,
+                evaluation_type=session.evaluation_type,
+                occupation_id=session.occupation_id,
+                level=session.level,
+                number=number,
+                issued_on=batch.issue_date,
+                verification_code=secrets.token_urlsafe(16),
+                credential=text,
+                proof_created=created,
+                proof_value=proof_value,
+                proof=proof,
+                revocation_reason="",
                 # Signed just now over this very text, for this number and holder: verification
                 # keeps this verdict instead of checking the signature on every look-up.
-                "signature_valid": True,
-            }
-        )
-    _insert(certificates)
-    return len(certificates)
+                signature_valid=True,
+            )
+
+    _insert(certificates())
+    return len(rows)
 
 
 def _finish(batch: IssuanceBatch) -> None:
