@@ -483,3 +483,19 @@ def test_a_chunk_reads_the_same_rows_on_every_database(postgres, world, run):
     assert [tuple(row) for row in rows] == issuance._chunk_rows_orm(ids)
     flags = [(row[7], row[8]) for row in rows]
     assert flags == [(True, False), (True, False), (False, False), (False, True), (False, False)]
+
+
+def test_a_batch_is_cut_from_the_same_rows_on_every_database(postgres, world, run):
+    """The PostgreSQL read of what a batch issues (index probes from the sessions) answers what
+    the ORM answers: passed, enrolled results without a certificate, by counter, then id."""
+    from certification.models import Application
+
+    issued = ready_session(world, n=2)
+    run([issued])
+    first = ready_session(world, n=2, failing=1, session=world.plan(name="第二批"))
+    second = ready_session(world, n=3, failing=1, session=world.plan(name="第三批"))
+    withdrawn = Application.objects.filter(session=second, result__outcome="passed").order_by("id").first()
+    Application.objects.filter(pk=withdrawn.pk).update(state=Application.State.WITHDRAWN)
+    rows = issuance._batch_rows([second.pk, issued.pk, first.pk])
+    assert rows == issuance._batch_rows_orm([first.pk, issued.pk, second.pk])
+    assert len(rows) == 4 and withdrawn.result.pk not in {row[0] for row in rows}
