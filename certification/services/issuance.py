@@ -187,7 +187,10 @@ def batch_create(
 # instead scan every passed result of every session ever held and hash-join them (it does so with
 # or without statistics, and the tables are fresh when a batch is cut), which cost 4x as much at
 # 100,000 results and grows with the table. OFFSET 0 and LIMIT 1 keep the LATERAL subqueries from
-# being flattened into that join.
+# being flattened into that join. Whether a result has a certificate is an EXISTS in the select
+# list (a probe of the unique index, as _CHUNK_ROWS_SQL does), not NOT EXISTS in WHERE: as an anti
+# join, the planner scanned the whole certificate table once per result when the table looked
+# empty at planning (as it does while the first chunks are being written), 4 s for one batch.
 _BATCH_ROWS_SQL = """
     SELECT r.id, s.evaluation_type, s.level
     FROM certification_session s
@@ -197,12 +200,12 @@ _BATCH_ROWS_SQL = """
         OFFSET 0
     ) AS a
     CROSS JOIN LATERAL (
-        SELECT r.id FROM certification_result r
+        SELECT r.id, EXISTS (SELECT 1 FROM certification_certificate c WHERE c.result_id = r.id) AS certified
+        FROM certification_result r
         WHERE r.application_id = a.id AND r.outcome = %(passed)s
-            AND NOT EXISTS (SELECT 1 FROM certification_certificate c WHERE c.result_id = r.id)
         LIMIT 1
     ) AS r
-    WHERE s.id = ANY(%(sessions)s)
+    WHERE s.id = ANY(%(sessions)s) AND NOT r.certified
     ORDER BY s.evaluation_type, s.level, r.id
 """
 
