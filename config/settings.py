@@ -226,6 +226,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connection around every task unless this is set, so
+# each issuance chunk paid a new PostgreSQL backend (its fork, authentication and cold catalogue and
+# foreign-key plan caches). Set, the fix-up leaves connections open, and config/celery.py closes
+# them as Django does between requests: after DB_CONN_MAX_AGE seconds, or when unusable.
+CELERY_DB_REUSE_MAX = 1_000_000
 # A message whose worker died unacknowledged returns to the queue after the visibility timeout;
 # kombu sweeps for such messages every interval × throttle seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

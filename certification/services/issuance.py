@@ -7,12 +7,14 @@ done before it commits. A retried or redelivered chunk therefore creates nothing
 killed before commit leaves nothing behind (its serials were never taken).
 """
 
+import collections
 import datetime
 import itertools
 import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, connection, connections, transaction
@@ -63,6 +65,8 @@ CERTIFICATE_COLUMNS = [
     "revocation_reason",
     "signature_valid",
 ]
+# One certificate row as COPY writes it (a tuple: no per-row dict on the hot path).
+CertificateRow = collections.namedtuple("CertificateRow", CERTIFICATE_COLUMNS)
 
 
 def _session_problems(session: Session, issue_date: datetime.date) -> list[str]:
@@ -148,16 +152,7 @@ def batch_create(
     problems = list(itertools.chain.from_iterable(_session_problems(s, issue_date) for s in locked))
     if problems:
         raise DomainError({"sessions": problems})
-    rows = list(
-        Result.objects.filter(
-            application__session__in=locked,
-            application__state=Application.State.ENROLLED,
-            outcome=Result.Outcome.PASSED,
-            certificate__isnull=True,
-        )
-        .order_by("application__session__evaluation_type", "application__session__level", "id")
-        .values_list("id", "application__session__evaluation_type", "application__session__level")
-    )
+    rows = _batch_rows([s.pk for s in locked])
     batch = IssuanceBatch.objects.create(
         institution=institution, issue_date=issue_date, total=len(rows), created_by=actor
     )
@@ -184,6 +179,65 @@ def batch_create(
         kwargs = {} if background is None else {"background": background}
         transaction.on_commit(lambda: dispatch(batch.pk, **kwargs))
     return batch
+
+
+# What a batch issues: each session's passed, enrolled results without a certificate, found from
+# the sessions by index probes (their applications, then each one's result and certificate), so
+# that cutting a batch costs in proportion to the batch. Written as one join, the planner may
+# instead scan every passed result of every session ever held and hash-join them (it does so with
+# or without statistics, and the tables are fresh when a batch is cut), which cost 4x as much at
+# 100,000 results and grows with the table. OFFSET 0 and LIMIT 1 keep the LATERAL subqueries from
+# being flattened into that join. Whether a result has a certificate is an EXISTS in the select
+# list (a probe of the unique index, as _CHUNK_ROWS_SQL does), not NOT EXISTS in WHERE: as an anti
+# join, the planner scanned the whole certificate table once per result when the table looked
+# empty at planning (as it does while the first chunks are being written), 4 s for one batch.
+_BATCH_ROWS_SQL = """
+    SELECT r.id, s.evaluation_type, s.level
+    FROM certification_session s
+    CROSS JOIN LATERAL (
+        SELECT a.id FROM certification_application a
+        WHERE a.session_id = s.id AND a.state = %(enrolled)s
+        OFFSET 0
+    ) AS a
+    CROSS JOIN LATERAL (
+        SELECT r.id, EXISTS (SELECT 1 FROM certification_certificate c WHERE c.result_id = r.id) AS certified
+        FROM certification_result r
+        WHERE r.application_id = a.id AND r.outcome = %(passed)s
+        LIMIT 1
+    ) AS r
+    WHERE s.id = ANY(%(sessions)s) AND NOT r.certified
+    ORDER BY s.evaluation_type, s.level, r.id
+"""
+
+
+def _batch_rows(session_ids: list[int]) -> list[tuple]:
+    """(result id, evaluation type, level) of what a batch of these sessions issues, in the
+    order chunks are cut: by serial counter, then result id."""
+    if connection.vendor != "postgresql":
+        return _batch_rows_orm(session_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _BATCH_ROWS_SQL,
+            {
+                "sessions": list(session_ids),
+                "enrolled": Application.State.ENROLLED.value,
+                "passed": Result.Outcome.PASSED.value,
+            },
+        )
+        return cursor.fetchall()
+
+
+def _batch_rows_orm(session_ids: list[int]) -> list[tuple]:
+    return list(
+        Result.objects.filter(
+            application__session__in=session_ids,
+            application__state=Application.State.ENROLLED,
+            outcome=Result.Outcome.PASSED,
+            certificate__isnull=True,
+        )
+        .order_by("application__session__evaluation_type", "application__session__level", "id")
+        .values_list("id", "application__session__evaluation_type", "application__session__level")
+    )
 
 
 # Background issuance threads by batch id (embedded default only, finished ones dropped at the
@@ -257,8 +311,12 @@ def _allocate_ids(count: int) -> list[int]:
     taken by the counter update serialises writers, so max(id) is safe."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # The sequence is looked up once (OFFSET 0 keeps the subquery from being inlined):
+            # pg_get_serial_sequence in the select list ran its catalogue look-up for every id,
+            # five times the cost of the nextval calls themselves.
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence('certification_certificate', 'id')) FROM generate_series(1, %s)",
+                "SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence('certification_certificate', 'id')::regclass"
+                " AS seq OFFSET 0) AS s, generate_series(1, %s)",
                 [count],
             )
             return [row[0] for row in cursor.fetchall()]
@@ -266,16 +324,17 @@ def _allocate_ids(count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _insert(rows: list[dict]) -> None:
+def _insert(rows: Iterable[CertificateRow]) -> None:
+    """Write the rows, consumed as they come: PostgreSQL inserts the first ones (and maintains
+    the indexes) while the next are still being signed."""
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:
-            columns = ", ".join(CERTIFICATE_COLUMNS)
-            with cursor.copy(f"COPY certification_certificate ({columns}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY certification_certificate ({', '.join(CERTIFICATE_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row[c] for c in CERTIFICATE_COLUMNS])
+                    copy.write_row(row)
     else:
-        Certificate.objects.bulk_create([Certificate(**row) for row in rows])
+        Certificate.objects.bulk_create([Certificate(**row._asdict()) for row in rows])
 
 
 def _profile(base: str, institution) -> dict:
@@ -284,7 +343,9 @@ def _profile(base: str, institution) -> dict:
 
 class CredentialTemplate:
     """The parts of a credential that every certificate of one session shares, computed once
-    per chunk; `document` adds what differs per certificate (hot path: no ORM, no gettext).
+    per chunk; `document` adds what differs per certificate. On the hot path, `canonical` fills
+    the number, holder and status index into the canonical text of that document built once
+    (no ORM, no gettext, no per-certificate dict or JSON serialisation).
 
     Who issues (docs/domain.md): a skill-level certificate is issued by the assessing institution
     itself; a qualification or special-ability certificate by the regulator (`issuer`, its
@@ -304,8 +365,18 @@ class CredentialTemplate:
         self.achievement_id = f"{base}/achievements/{occupation.code}/{session.level or 0}"
         self.achievement_name = f"{occupation.name}{level}"
         self.criteria = {"narrative": f"{session.get_evaluation_type_display()}：{occupation.code}{level}"}
+        self.text = signing.CanonicalTemplate(
+            self.document(
+                number=signing.hole("number"), holder_name=signing.hole("holder"), status_index=signing.hole("index")
+            ),
+            ("number", "holder", "index"),
+        )
 
-    def document(self, *, number: str, holder_name: str, status_index: int) -> dict:
+    def canonical(self, *, number: str, holder_name: str, status_index: int) -> str:
+        """signing.canonical(self.document(...)), without building the document."""
+        return self.text.render(number=number, holder=holder_name, index=status_index)
+
+    def document(self, *, number: str, holder_name: str, status_index: int | str) -> dict:
         base = self.base
         return {
             "@context": signing.CONTEXT,
@@ -478,36 +549,36 @@ def _issue(batch: IssuanceBatch, session: Session, rows: list[tuple], failures: 
         is_centre = institution.kind == Institution.Kind.CENTRE
         issuer = institution if is_centre else regulator_centre(batch.created_by)
     template = CredentialTemplate(session, institution, batch.issue_date, issuer=issuer)
-    certificates = []
-    for offset, (row, certificate_id) in enumerate(zip(rows, ids, strict=True)):
-        number = numbering.format_number(prefix, first + offset)
-        text = signing.canonical(template.document(number=number, holder_name=row[5], status_index=certificate_id))
-        proof_value, proof = proof_template.sign(text)
-        certificates.append(
-            {
-                "id": certificate_id,
-                "result_id": row[0],
-                "batch_id": batch.id,
-                "person_id": row[4],
-                "institution_id": institution.id,
-                "evaluation_type": session.evaluation_type,
-                "occupation_id": session.occupation_id,
-                "level": session.level,
-                "number": number,
-                "issued_on": batch.issue_date,
-                "verification_code": secrets.token_urlsafe(16),
-                "credential": text,
-                "proof_created": created,
-                "proof_value": proof_value,
-                "proof": proof,
-                "revocation_reason": "",
+
+    def certificates():
+        for offset, (row, certificate_id) in enumerate(zip(rows, ids, strict=True)):
+            number = numbering.format_number(prefix, first + offset)
+            text = template.canonical(number=number, holder_name=row[5], status_index=certificate_id)
+            proof_value, proof = proof_template.sign(text)
+            yield CertificateRow(
+                id=certificate_id,
+                result_id=row[0],
+                batch_id=batch.id,
+                person_id=row[4],
+                institution_id=institution.id,
+                evaluation_type=session.evaluation_type,
+                occupation_id=session.occupation_id,
+                level=session.level,
+                number=number,
+                issued_on=batch.issue_date,
+                verification_code=secrets.token_urlsafe(16),
+                credential=text,
+                proof_created=created,
+                proof_value=proof_value,
+                proof=proof,
+                revocation_reason="",
                 # Signed just now over this very text, for this number and holder: verification
                 # keeps this verdict instead of checking the signature on every look-up.
-                "signature_valid": True,
-            }
-        )
-    _insert(certificates)
-    return len(certificates)
+                signature_valid=True,
+            )
+
+    _insert(certificates())
+    return len(rows)
 
 
 def _finish(batch: IssuanceBatch) -> None:

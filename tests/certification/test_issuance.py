@@ -295,6 +295,28 @@ def test_canonical_form_equals_rfc8785(world, run):
     assert re.match(r"^\{\"@context\"", signing.canonical(document))
 
 
+@pytest.mark.parametrize("evaluation_type", ["skill_level", "special_ability"])
+def test_the_spliced_credential_text_is_the_canonical_form_of_its_document(world, evaluation_type):
+    """Issuance fills a pre-built canonical text in instead of serialising each document: the
+    result must be the very text canonical() gives, whatever the holder's name holds."""
+    import rfc8785
+
+    from registry.models import Institution
+
+    if evaluation_type == "skill_level":
+        session, issuer = ready_session(world, n=1), None
+    else:
+        session = plan_regulator_issued(world, evaluation_type)
+        issuer = Institution.objects.get(kind=Institution.Kind.CENTRE)
+    world.a.name = '{宝山}"精工"\\{0}'  # braces, quotes and backslashes in the shared part too
+    template = issuance.CredentialTemplate(session, world.a, ISSUE_DAY, issuer=issuer)
+    for name in ("张三", 'O"Brien\\', "{holder}", "{0}%s\n\t\x01\u2028", "阿卜杜·热合曼", ""):
+        fields = {"number": "S000031900000265000007", "holder_name": name, "status_index": 1234567}
+        document = template.document(**fields)
+        assert template.canonical(**fields) == signing.canonical(document) == rfc8785.dumps(document).decode()
+    assert ("source" in document["credentialSubject"]) == (issuer is not None)
+
+
 def test_issue_date_never_before_the_sessions_end(world, run):
     session = ready_session(world, n=1)
     # Publicity over, but the session (as corrected) ended after the chosen issue date.
@@ -461,3 +483,19 @@ def test_a_chunk_reads_the_same_rows_on_every_database(postgres, world, run):
     assert [tuple(row) for row in rows] == issuance._chunk_rows_orm(ids)
     flags = [(row[7], row[8]) for row in rows]
     assert flags == [(True, False), (True, False), (False, False), (False, True), (False, False)]
+
+
+def test_a_batch_is_cut_from_the_same_rows_on_every_database(postgres, world, run):
+    """The PostgreSQL read of what a batch issues (index probes from the sessions) answers what
+    the ORM answers: passed, enrolled results without a certificate, by counter, then id."""
+    from certification.models import Application
+
+    issued = ready_session(world, n=2)
+    run([issued])
+    first = ready_session(world, n=2, failing=1, session=world.plan(name="第二批"))
+    second = ready_session(world, n=3, failing=1, session=world.plan(name="第三批"))
+    withdrawn = Application.objects.filter(session=second, result__outcome="passed").order_by("id").first()
+    Application.objects.filter(pk=withdrawn.pk).update(state=Application.State.WITHDRAWN)
+    rows = issuance._batch_rows([second.pk, issued.pk, first.pk])
+    assert rows == issuance._batch_rows_orm([first.pk, issued.pk, second.pk])
+    assert len(rows) == 4 and withdrawn.result.pk not in {row[0] for row in rows}
