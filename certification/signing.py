@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 
+from registry.holes import cut, fill, hole  # noqa: F401  (hole: issuance builds its templates with signing.hole)
+
 CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
@@ -162,33 +164,26 @@ def sign(document_canonical: str, config_hash: bytes) -> str:
     return "z" + b58encode(private_key().sign(digest))
 
 
-def hole(name: str) -> str:
-    """A marker for a string value (or a part of one) that CanonicalTemplate fills in later."""
-    return f"\0{name}\0"
-
-
 class CanonicalTemplate:
     """canonical(document) for many documents that differ only in some strings: the canonical
-    text is built once with hole(name) markers in those strings, cut at the markers, and `render`
-    joins the pieces with the values JSON-escaped exactly as json.dumps escapes them (issuance's
-    hot path: a join per certificate instead of building and serialising a dict). Keys are
-    sorted by name alone, so the values cannot change the order; tests compare with canonical()."""
+    text is built once with holes.hole(name) markers in those strings, cut at the markers, and
+    `render` fills in the values JSON-escaped exactly as json.dumps escapes them (issuance's hot
+    path: a join per certificate instead of building and serialising a dict). Keys are sorted by
+    name alone, so the values cannot change the order; tests compare with canonical()."""
+
+    _MARKER = re.compile(r"\\u0000(\w+)\\u0000")  # hole(name) as JSON escapes it
 
     def __init__(self, document: dict, holes: tuple[str, ...]):
-        markers = {encode_basestring(hole(name))[1:-1]: name for name in holes}
-        pattern = re.compile("|".join(map(re.escape, markers)))
-        text = canonical(document)
-        self.pieces = pattern.split(text)
-        self.names = [markers[marker] for marker in pattern.findall(text)]
+        self.pieces, self.names = cut(canonical(document), self._MARKER)
         if missing := set(holes) - set(self.names):
             raise ValueError(f"holes {sorted(missing)} are not in the document")
 
     def render(self, **values: str | int) -> str:
-        escaped = {name: encode_basestring(str(value))[1:-1] for name, value in values.items()}
-        out = [self.pieces[0]]
-        for name, piece in zip(self.names, self.pieces[1:], strict=True):
-            out += (escaped[name], piece)
-        return "".join(out)
+        return fill(self.pieces, self.names, values, _json_string_content)
+
+
+def _json_string_content(value) -> str:
+    return encode_basestring(str(value))[1:-1]
 
 
 class ProofTemplate:

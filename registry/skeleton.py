@@ -22,10 +22,11 @@ from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language
 
-_MARKER = "\x00{}\x00"  # no template output and no escaped value holds a NUL
-_SPLIT = re.compile("\x00([0-9]+)\x00")
+from .holes import cut, fill, hole
+
+_MARKER = re.compile("\x00([0-9]+)\x00")  # holes.hole(index): HTML escaping leaves a NUL as it is
 _MAX_SKELETONS = 256  # a bound in case a caller's shape takes more values than it should
-_skeletons: dict[tuple, tuple[list[str], list[int]]] = {}
+_skeletons: dict[tuple, tuple[list[str], list[str]]] = {}
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def _mark(value, fills: list[str]):
     """`value` with each Fill replaced by a numbered marker (its text appended to `fills`)."""
     if isinstance(value, Fill):
         fills.append(value.text)
-        return _MARKER.format(len(fills) - 1)
+        return hole(str(len(fills) - 1))
     if isinstance(value, dict):
         return {key: _mark(item, fills) for key, item in value.items()}
     return value
@@ -72,13 +73,9 @@ def render_filled(request, template_name: str, context: dict, status: int = 200)
         html = render_to_string(template_name, marked, request=request)
         if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not token_before:  # a per-client token
             return HttpResponse(render_to_string(template_name, plain(context), request=request), status=status)
-        parts = _SPLIT.split(html)
-        skeleton = (parts[0::2], [int(index) for index in parts[1::2]])
+        skeleton = cut(html, _MARKER)
         if len(_skeletons) < _MAX_SKELETONS:
             _skeletons[key] = skeleton
-    texts, indexes = skeleton
-    out = [texts[0]]
-    for index, text in zip(indexes, texts[1:], strict=True):
-        out.append(conditional_escape(fills[index]))
-        out.append(text)
-    return HttpResponse("".join(out), status=status)
+    pieces, names = skeleton
+    values = {str(index): text for index, text in enumerate(fills)}
+    return HttpResponse(fill(pieces, names, values, conditional_escape), status=status)
