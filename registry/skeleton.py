@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -57,7 +58,7 @@ def plain(value):
 
 def _personal(request) -> bool:
     """A session or messages: the chrome shows the user, their navigation or a message."""
-    return bool(request.COOKIES.get(settings.SESSION_COOKIE_NAME) or request.COOKIES.get("messages"))
+    return bool(request.COOKIES.get(settings.SESSION_COOKIE_NAME) or request.COOKIES.get(CookieStorage.cookie_name))
 
 
 def render_filled(request, template_name: str, context: dict, status: int = 200) -> HttpResponse:
