@@ -14,12 +14,19 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.decorators import action, api_view, authentication_classes, permission_classes, renderer_classes
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    content_negotiation_class,
+    permission_classes,
+    renderer_classes,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from registry.api import ERROR_RESPONSES
+from registry.api import ERROR_RESPONSES, AnswerInJSON
 from registry.identity import normalize_certificate_number
 from registry.levels import Level
 from registry.selectors import institutions_visible_to
@@ -285,6 +292,7 @@ VERIFY_IN = s.VerifyIn()
 @authentication_classes([])
 @permission_classes([AllowAny])
 @renderer_classes([JSONRenderer])
+@content_negotiation_class(AnswerInJSON)
 def verify(request):
     """Public verification: name + ID number + certificate number (all must match), or the QR
     link's code. POST only, so that no ID number ever appears in a URL or an access log."""
@@ -303,9 +311,12 @@ def verify(request):
         row = certificates.certificate_by_query(
             number=data.get("number", ""), name=data.get("name", ""), document_number=data.get("document_number", "")
         )
-    # The summary is already VerifyOut's shape (strings, a date, booleans): rendered as it is,
-    # without building the serializer's fields on every look-up.
-    return Response(certificates.verification_summary(row))
+    # The summary is already VerifyOut's shape (strings, dates, booleans): encoded as it is, as
+    # JSONRenderer would (compact, not ASCII-escaped), without building the serializer's fields
+    # or DRF's rendering on every look-up.
+    return JsonResponse(
+        certificates.verification_summary(row), json_dumps_params={"ensure_ascii": False, "separators": (",", ":")}
+    )
 
 
 # Public documents a CDN may carry: the same bytes for everyone, so they are served with

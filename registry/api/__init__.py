@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import exception_handler as drf_exception_handler
 
 ErrorOut = inline_serializer("Error", {"detail": serializers.CharField()})
@@ -24,3 +25,18 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+class AnswerInJSON(BaseContentNegotiation):
+    """Content negotiation for an endpoint that answers in JSON only (DRF's documented
+    "IgnoreClientContentNegotiation"): the body is parsed by its Content-Type as with the
+    default negotiation (none of the parsers: 415), and the answer is JSON whatever the Accept
+    header asks. Parsing the Accept header cost the public verification endpoint, the
+    registry's most frequent request, a good part of what its database look-up costs."""
+
+    def select_parser(self, request, parsers):
+        content_type = request.content_type.split(";", 1)[0].strip().lower()
+        return next((parser for parser in parsers if parser.media_type == content_type), None)
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

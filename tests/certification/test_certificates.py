@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from certification import pdf, signing
+from certification.api import serializers as s
 from certification.models import BatchArchive, Certificate
 from certification.services import archives, certificates
 from registry.errors import DomainError, Forbidden
@@ -104,6 +105,28 @@ def test_every_miss_gets_the_same_answer(issued):
     ]
     answers = {verify(m).content for m in misses}
     assert answers == {b'{"found":false}'}
+
+
+def test_the_answer_is_verify_outs_json_whatever_the_client_accepts(issued):
+    """The endpoint answers in JSON only (AnswerInJSON): an Accept header asking for HTML gets
+    the same JSON document, shaped as VerifyOut (ISO dates, Chinese text unescaped), and a form-
+    encoded query is read like a JSON one; a body of no known type is a 415."""
+    world, (certificate, _) = issued
+    query = {
+        "name": certificate.person.name,
+        "document_number": certificate.person.document_number,
+        "number": certificate.number,
+    }
+    as_json = api().post("/api/verify/", query, format="json", HTTP_ACCEPT="text/html")
+    assert as_json.status_code == 200 and as_json["Content-Type"] == "application/json"
+    body = as_json.json()
+    assert body == s.VerifyOut(body).data
+    assert body["issued_on"] == certificate.issued_on.isoformat() and body["revoked_on"] is None
+    assert certificate.person.name.encode() in as_json.content
+    as_form = api().post("/api/verify/", query, HTTP_ACCEPT="text/html")  # multipart form
+    assert as_form.status_code == 200 and as_form.content == as_json.content
+    plain = api().post("/api/verify/", "x", content_type="text/plain")
+    assert plain.status_code == 415
 
 
 @pytest.mark.parametrize("number", ["S0000", "X000031000123263000017", "s00003100012326300001a"])
