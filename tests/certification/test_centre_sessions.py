@@ -131,6 +131,48 @@ def test_institution_admins_cannot_run_the_centres_session(world, centre):
     assert not session.applications.exists() and not session.staff.exists()
 
 
+# --- what the centre may plan (sessions._centre_may_plan) ---
+
+
+def test_only_the_centres_regulators_plan_its_sessions(world, centre):
+    """An institution's admin, and a regulator who is not the centre's member, cannot plan for it."""
+    outsider = factories.regulator()
+    for actor in (world.admin_a, outsider):
+        with pytest.raises(Forbidden):
+            services.session_plan(
+                actor=actor,
+                institution=centre,
+                evaluation_type=EvaluationType.QUALIFICATION,
+                occupation=world.electrician,
+                level=Level.GRADE_5,
+                starts_on=ahead(),
+                ends_on=ahead(),
+                site="鉴定中心考点",
+            )
+    assert not Session.objects.filter(institution=centre).exists()
+
+
+def test_the_centre_plans_no_skill_level_session(world, centre):
+    """Skill-level certificates are the filed institutions' to issue: the centre runs only the
+    evaluation types the regulator issues."""
+    with pytest.raises(DomainError) as caught:
+        plan_centre_session(world, centre, evaluation_type=EvaluationType.SKILL_LEVEL)
+    assert "evaluation_type" in caught.value.message_dict
+    assert plan_centre_session(world, centre, evaluation_type=EvaluationType.SPECIAL_ABILITY, level=None).pk
+    assert list(Session.objects.filter(institution=centre).values_list("evaluation_type", flat=True)) == [
+        EvaluationType.SPECIAL_ABILITY
+    ]
+
+
+def test_the_centre_plans_a_qualification_only_in_the_national_catalogue(world, centre):
+    world.electrician.in_qualification_catalogue = False
+    world.electrician.save(update_fields=["in_qualification_catalogue"])
+    with pytest.raises(DomainError) as caught:
+        plan_centre_session(world, centre)
+    assert "未列入国家职业资格目录" in caught.value.message_dict["occupation"][0]
+    assert not Session.objects.filter(institution=centre).exists()
+
+
 # --- the centre accredits its own staff ---
 
 
