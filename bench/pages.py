@@ -6,9 +6,10 @@
 Creates a scratch PostgreSQL database (BENCH_DATABASE_URL, default .../bench_pages) and fills it
 with set-based SQL (no issuance path): institution A with 50 sessions of N/50 candidates each (49
 issued, one planned and being scored), institution B with the rest of the N certificates, a
-regulator, an assessor and a worker with an account. Then it requests each page through Django's
-full stack (middleware, session auth, templates; no HTTP server) as the user who reads it: the
-queries of one request, the median and the 95th percentile of `--repeat` requests, the size.
+regulator, an assessor, an external supervisor and a worker with an account. Then it requests each
+page through Django's full stack (middleware, session auth, templates; no HTTP server) as the user
+who reads it (or anyone, for the public pages): the queries of one request, the median and the 95th
+percentile of `--repeat` requests, the size.
 
 One line per page, then one line to compare from run to run:
 
@@ -44,6 +45,7 @@ def median(values: list[float]) -> float:
 sys.path.insert(0, str(ROOT))
 
 SESSIONS = 50
+USERS = ("admin_a", "regulator", "assessor", "supervisor", "worker")
 
 
 def parse_args():
@@ -90,7 +92,7 @@ def world_load() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT key, value FROM bench_world")
         values = dict(cursor.fetchall())
-    names = ("admin_a", "regulator", "assessor", "worker")
+    names = USERS
     return {
         "users": {u.username: u for u in User.objects.filter(username__in=names)},
         "large": Session.objects.get(pk=values["large"]),
@@ -152,7 +154,7 @@ def seed(count: int) -> dict:
     catalogue_load_file()
     occupation = Occupation.objects.get(code="6-31-01-03")
     standard = occupation.standards.get(is_current=True)
-    users = {name: User.objects.create(username=name) for name in ("admin_a", "regulator", "assessor", "worker")}
+    users = {name: User.objects.create(username=name) for name in USERS}
     a, b = _institution(1, name="基准机构A"), _institution(2, name="基准机构B")
     centre = _institution(3, kind="centre", name="鉴定中心")
     Membership.objects.create(user=users["admin_a"], institution=a, role=Role.INSTITUTION_ADMIN)
@@ -236,7 +238,9 @@ def seed(count: int) -> dict:
             " WHERE s.state = 'issued'"
         )
         cursor.execute("UPDATE registry_person SET user_id = %s WHERE id = %s", [users["worker"].pk, first])
-        cursor.execute("ANALYZE")
+        # What autovacuum does after a bulk load (this server may run without it): statistics,
+        # and the visibility map that lets counts read an index alone.
+        cursor.execute("VACUUM ANALYZE")
     assessor_person = type(users["worker"].person).objects.exclude(pk=first).first()
     assessor = Assessor.objects.create(
         user=users["assessor"],
@@ -248,6 +252,7 @@ def seed(count: int) -> dict:
     )
     scored, _n = plan[SESSIONS - 1]
     SessionStaff.objects.create(session=scored, assessor=assessor, role="assessor", assigned_by=users["admin_a"])
+    supervise(users, centre, plan[SESSIONS - 2][0], assessor_person)
     from certification.models import Certificate
 
     return {
@@ -260,20 +265,49 @@ def seed(count: int) -> dict:
     }
 
 
+def supervise(users: dict, centre, session, person) -> None:
+    """The regulator's external supervisor (外督), attached to the large issued session."""
+    from assessors.models import Assessor
+    from certification.models import SessionStaff
+
+    supervisor = Assessor.objects.create(
+        user=users["supervisor"],
+        person=person,
+        institution=centre,
+        kind=Assessor.Kind.EXTERNAL_SUPERVISOR,
+        valid_from=datetime.date(2020, 1, 1),
+        valid_until=datetime.date(2099, 12, 31),
+    )
+    SessionStaff.objects.create(
+        session=session, assessor=supervisor, role="external_supervisor", assigned_by=users["regulator"]
+    )
+
+
 def pages(world: dict) -> list[tuple[str, str, str]]:
-    """(name, user, url) of each list a person reads."""
-    large, scored = world["large"].pk, world["scored"].pk
+    """(name, user, url) of each list a person reads (user None: anyone, not signed in)."""
+    large, scored, batch = world["large"].pk, world["scored"].pk, world["large"].batch_id
     return [
         ("session_list", "admin_a", "/institution/"),
         ("session_list_regulator", "regulator", "/institution/"),
         ("session_page", "admin_a", f"/institution/sessions/{large}/"),
         ("session_page_search", "admin_a", f"/institution/sessions/{large}/?q={world['number_a']}"),
         ("roster_api", "admin_a", f"/api/applications/?session={large}"),
+        ("results_api", "admin_a", f"/api/results/?session={large}"),
+        ("results_api_regulator", "regulator", f"/api/results/?session={large}"),
+        ("sessions_api", "admin_a", "/api/sessions/"),
+        ("batches_api", "admin_a", "/api/batches/"),
+        ("batch_page", "admin_a", f"/institution/batches/{batch}/"),
+        ("desk", "admin_a", "/institution/desk/"),
+        ("correction_form", "admin_a", f"/institution/sessions/{large}/corrections/new/"),
         ("worker_record", "worker", "/me/"),
         ("certificates_institution", "admin_a", "/api/certificates/"),
         ("certificate_search_institution", "admin_a", f"/api/certificates/?search={world['number_a']}"),
         ("certificates_regulator", "regulator", "/api/certificates/"),
         ("certificate_search_regulator", "regulator", f"/api/certificates/?search={world['number_b']}"),
+        ("regulator_queue", "regulator", "/regulator/"),
+        ("regulator_queue_search", "regulator", f"/regulator/?number={world['number_a']}"),
+        ("supervisor_home", "supervisor", "/supervisor/"),
+        ("publicity_list", None, "/publicity/"),
         ("score_grid", "assessor", f"/institution/sessions/{scored}/scores/"),
     ]
 
@@ -283,7 +317,7 @@ def measure(world: dict, repeat: int) -> list[dict]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    clients = {}
+    clients = {None: Client()}
     for name, user in world["users"].items():
         clients[name] = Client()
         clients[name].force_login(user)

@@ -8,7 +8,7 @@ Who sees what (docs/domain.md, "Who uses it"):
 """
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 
 from assessors.models import Assessor
 from registry.models import Institution, Person, Role, User
@@ -252,6 +252,22 @@ def session_application_counts(sessions) -> dict[int, tuple[int, int]]:
         counts |= fresh
         cache.set_many({keys[pk]: fresh[pk] for pk in missing if pk in locked}, COUNTS_TIMEOUT)
     return counts
+
+
+def session_results(results: QuerySet[Result], session_id: int) -> QuerySet[Result]:
+    """`results` narrowed to one session's, for a page of them that stays small however late the
+    session is. The session's applications have ids between its first and its last (two probes
+    of the (session, id) index), and so do its results' application ids: said to PostgreSQL as
+    well, a page starts its walk of the result table at the session's first row. Without it the
+    planner, which takes a session's rows to be spread over the whole table, merged the result
+    table from its first row (0.6 s for a page of the last of 50 sessions of 20,000). A session
+    without applications has no results: none, without asking."""
+    bounds = Application.objects.filter(session_id=session_id).aggregate(first=Min("id"), last=Max("id"))
+    if bounds["first"] is None:
+        return results.none()
+    return results.filter(
+        application__session_id=session_id, application__gte=bounds["first"], application__lte=bounds["last"]
+    )
 
 
 def session_roster(session: Session, search: str = "") -> QuerySet[Application]:

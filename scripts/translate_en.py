@@ -530,6 +530,7 @@ EN = {
     "激活码": "Activation code",
     "数据上报": "Reporting",
     '本批次尚有 <strong id="unreported-count">%(n)s</strong> 张有效证书未上报。': '<strong id="unreported-count">%(n)s</strong> valid certificates in this batch are not yet reported.',
+    '本批次尚有约 <strong id="unreported-count">%(n)s</strong> 张有效证书未上报。': 'About <strong id="unreported-count">%(n)s</strong> valid certificates in this batch are not yet reported.',
     "下载上报文件（含完整证件号码，仅供上传全国联网查询系统，请妥善保管）：": "Download the reporting file (it contains full ID numbers, only for upload to the national online query system; keep it safe):",
     "上传完成，标记为已上报": "Upload done: mark as reported",
     "证书遗失或损毁时补发：编号和内容不变，补发日期和理由记入证书。已撤销的证书不能补发。": "Reissue a lost or damaged certificate: the number and contents stay the same, and the reissue date and reason are recorded on it. Revoked certificates cannot be reissued.",

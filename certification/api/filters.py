@@ -4,6 +4,7 @@ from django.db.models import Q
 from registry.levels import Level
 
 from ..models import Application, Finding, Result, Session
+from ..selectors import session_results
 
 # Filters on another object take its id as a plain number: a model-choice filter would answer
 # 400 for an id that does not exist and an empty page for another institution's, telling the
@@ -36,7 +37,7 @@ class ApplicationFilter(django_filters.FilterSet):
 
 
 class ResultFilter(django_filters.FilterSet):
-    session = django_filters.NumberFilter(field_name="application__session")
+    session = django_filters.NumberFilter(method="filter_session")
     occupation = django_filters.NumberFilter(field_name="application__session__occupation")
     level = django_filters.ChoiceFilter(field_name="application__session__level", choices=Level.choices)
     institution = django_filters.NumberFilter(field_name="application__session__institution")
@@ -46,6 +47,9 @@ class ResultFilter(django_filters.FilterSet):
     class Meta:
         model = Result
         fields = ["outcome", "session", "occupation", "level", "institution"]
+
+    def filter_session(self, queryset, name, value):
+        return session_results(queryset, int(value))
 
 
 class FindingFilter(django_filters.FilterSet):

@@ -133,15 +133,23 @@ class CorrectionForm(forms.Form):
 
     def __init__(self, *args, session: Session, **kwargs):
         super().__init__(*args, **kwargs)
-        self.candidates = (
-            Application.objects.filter(session=session, result__isnull=False)
-            .select_related("person", "result")
-            .order_by("pk")
+        self.candidates = Application.objects.filter(session=session, result__isnull=False).select_related(
+            "person", "result"
         )
-        if self.candidates.count() <= SELECT_LIMIT:
+        # Listed and counted from the results' side, bounded to the session's (a count of a
+        # 20,000-candidate session stops past the limit, and a late session's rows are reached
+        # without walking the whole result table).
+        results = selectors.session_results(
+            Result.objects.select_related("application__person").order_by("application_id"), session.pk
+        )
+        if results[: SELECT_LIMIT + 1].count() <= SELECT_LIMIT:
             self.fields["application"].choices = [("", "—")] + [
-                (str(a.pk), f"{a.pk} {a.person.name} {a.person.document_masked}（{a.result.get_outcome_display()}）")
-                for a in self.candidates
+                (
+                    str(r.application_id),
+                    f"{r.application_id} {r.application.person.name} {r.application.person.document_masked}"
+                    f"（{r.get_outcome_display()}）",
+                )
+                for r in results
             ]
         else:
             self.fields["application"] = forms.IntegerField(label=gettext_lazy("报名号"), min_value=1)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from registry.api.pagination import bounded_count
 from registry.errors import DomainError, Forbidden
 from registry.identity import normalize_certificate_number
 from registry.selectors import ADMIN_ROLES, user_institution_ids, user_is_regulator
@@ -319,6 +320,9 @@ def batch_detail(request, pk):
     unreported = reporting.reportable_for(request.user).filter(
         batch=batch, reported_at__isnull=True, revoked_at__isnull=True
     )
+    # Counted up to the API's limit, estimated past it: a batch of a million certificates is not
+    # counted one by one on each visit.
+    unreported, unreported_estimated = bounded_count(unreported)
     return render(
         request,
         "certification/batch_detail.html",
@@ -327,7 +331,8 @@ def batch_detail(request, pk):
             "progress": selectors.batch_progress(batch),
             "failures": batch.failures.select_related("result__application__person")[:200],
             "archive": batch.archives.first(),
-            "unreported": unreported.count(),
+            "unreported": unreported,
+            "unreported_estimated": unreported_estimated,
         },
     )
 

@@ -27,6 +27,19 @@ def estimated_count(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def bounded_count(queryset) -> tuple[int, bool]:
+    """(count, estimated): exact up to `EXACT_COUNT_LIMIT` rows (a count that stops there), past it
+    the planner's estimate (never below the rows already counted). One rule for every figure a
+    person reads of a list that may hold a million rows: the API's pages and the pages' totals."""
+    exact = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+    if exact <= EXACT_COUNT_LIMIT:
+        return exact, False
+    estimate = estimated_count(queryset)
+    if estimate is None:
+        return queryset.count(), False
+    return max(estimate, exact), True
+
+
 class EstimatingPaginator(Paginator):
     estimated = False
 
@@ -35,14 +48,8 @@ class EstimatingPaginator(Paginator):
         rows = self.object_list
         if not hasattr(rows, "query"):
             return len(rows)
-        exact = rows.order_by()[: EXACT_COUNT_LIMIT + 1].count()
-        if exact <= EXACT_COUNT_LIMIT:
-            return exact
-        estimate = estimated_count(rows)
-        if estimate is None:
-            return rows.count()
-        self.estimated = True
-        return max(estimate, exact)
+        count, self.estimated = bounded_count(rows)
+        return count
 
 
 class RegistryPagination(PageNumberPagination):

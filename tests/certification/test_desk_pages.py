@@ -20,7 +20,7 @@ from registry.models import Institution, WorkExperience
 from registry.services import person_register
 from tests import factories
 
-from .conftest import TODAY, ready_session
+from .conftest import TODAY, enrol, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +259,31 @@ def test_a_large_session_takes_the_application_number(world, client, monkeypatch
     assert response.status_code == 400 and not ResultCorrection.objects.exists()
     assert client.post(url, correction_form(result)).status_code == 302
     assert ResultCorrection.objects.get().result == result
+
+
+def test_the_correction_form_lists_the_sessions_results_only(world, client):
+    session = ready_session(world, n=1, failing=1)
+    other = ready_session(world, n=1, session=world.plan())
+    elsewhere = enrol(world, session=world.plan(), name="另批考生")
+    login(client, world.admin_a)
+    page = client.get(reverse("web-correction-new", args=[session.pk])).content.decode()
+    listed = re.findall(r'<option value="(\d+)"', page)
+    assert listed == [str(pk) for pk in session.applications.order_by("pk").values_list("pk", flat=True)]
+    assert passed(other).application.person.name not in page and elsewhere.person.name not in page
+
+
+def test_the_correction_form_query_count_does_not_grow_with_candidates(world, client):
+    session = ready_session(world, n=2)
+    bigger = ready_session(world, n=20, session=world.plan())
+    login(client, world.admin_a)
+    client.get(reverse("web-correction-new", args=[session.pk]))
+    counts = []
+    for each in (session, bigger):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("web-correction-new", args=[each.pk])).content.decode()
+        counts.append(len(queries))
+        assert len(re.findall(r'<option value="\d+"', page)) == each.applications.count()
+    assert counts[0] == counts[1]
 
 
 def test_a_planned_session_says_to_enter_scores_directly(world, client):

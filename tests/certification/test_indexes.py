@@ -49,3 +49,18 @@ def test_certificate_table_keeps_no_redundant_index():
 )
 def test_lookups_use_an_index(lookup):
     assert "Index" in plan(lookup()), plan(lookup())
+
+
+@pytest.mark.parametrize(
+    "pending",
+    [
+        lambda: Application.objects.filter(
+            state="pending_approval", pathway__in=["exceptional", "competition"]
+        ).order_by("pk"),
+        lambda: Application.objects.filter(state="pending_approval", pathway="direct").order_by("created_at", "pk"),
+    ],
+    ids=["regulator-queue", "desk"],
+)
+def test_applications_waiting_for_a_decision_are_read_from_their_partial_index(pending):
+    """The queue and the desk read the few pending applications, not a million enrolled ones."""
+    assert "application_pending_approval" in plan(pending()), plan(pending())

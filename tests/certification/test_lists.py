@@ -224,6 +224,67 @@ def test_api_count_past_the_limit_is_the_planners_estimate(world, monkeypatch):
     assert len(page["results"]) == 2
 
 
+def enrol_at_b(world, session, name):
+    """A candidate of institution B's session, enrolled by B's admin."""
+    from registry.services import person_register
+
+    from .conftest import worked
+
+    number = factories.resident_id()
+    person = person_register(document_type="resident_id", document_number=number, name=name)
+    worked(person, world.electrician, 2.0)
+    return services.application_enrol(actor=world.admin_b, session=session, name=name, document_number=number, on=TODAY)
+
+
+def results_of(user, session, **params) -> dict:
+    return api(user).get("/api/results/", {"session": session.pk, **params}).json()
+
+
+def test_api_results_of_a_session_are_paged_complete_and_its_own(world):
+    # Another session's candidate enrolled between them: its id lies inside this session's range.
+    other = world.plan()
+    mine = [enrol(world, name="考生0"), enrol(world, session=other, name="别批考生")][:1]
+    mine += [enrol(world, name=f"考生{i}") for i in (1, 2)]
+    first = results_of(world.admin_a, world.session, page_size=2)
+    second = api(world.admin_a).get(first["next"]).json()
+    assert first["count"] == 3 and first["count_is_estimate"] is False and second["next"] is None
+    rows = first["results"] + second["results"]
+    assert [row["application"] for row in rows] == [a.pk for a in mine]
+    assert {row["session"] for row in rows} == {world.session.pk}
+    assert results_of(world.regulator, world.session)["count"] == 3
+    assert results_of(world.admin_a, world.plan()) == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+        "count_is_estimate": False,
+    }
+
+
+def test_api_results_never_show_another_institutions_session(world):
+    enrol(world, name="甲")
+    theirs = world.plan(institution=world.b, admin=world.admin_b)
+    enrol_at_b(world, theirs, "乙")
+    assert results_of(world.admin_b, world.session)["results"] == []
+    assert results_of(world.admin_a, theirs)["results"] == []
+    assert [row["person"]["name"] for row in results_of(world.admin_b, theirs)["results"]] == ["乙"]
+    assert api(world.admin_a).get("/api/results/").json()["count"] == 1
+
+
+def test_api_results_query_count_does_not_grow_with_candidates(world, django_assert_num_queries):
+    for i in range(2):
+        enrol(world, name=f"甲{i}")
+    client = api(world.admin_a)
+    url = f"/api/results/?session={world.session.pk}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert len(client.get(url).json()["results"]) == 2
+    for i in range(18):
+        enrol(world, name=f"乙{i}")
+    with django_assert_num_queries(len(small)):
+        assert len(client.get(url).json()["results"]) == 20
+
+
 def test_api_certificate_search_by_number(world, run):
     session = ready_session(world, n=3)
     run([session])

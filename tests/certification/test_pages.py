@@ -267,6 +267,20 @@ def test_batch_page_reissues_a_certificate_by_number(issued, client):
     assert Reissue.objects.count() == 2
 
 
+def test_batch_page_estimates_the_unreported_count_past_the_limit(issued, client, monkeypatch):
+    """Counted up to the API's limit, past it the database's estimate, said to be one (约)."""
+    from registry.api import pagination
+
+    world, session, _certificates = issued
+    login(client, world.admin_a)
+    url = reverse("web-batch-detail", args=[session.batch_id])
+    assert "本批次尚有约" not in client.get(url).content.decode()
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 1)
+    page = client.get(url).content.decode()
+    shown = int(re.search(r'<strong id="unreported-count">(\d+)</strong>', page).group(1))
+    assert "本批次尚有约" in page and shown >= 2 and "report.xlsx" in page
+
+
 def test_batch_page_links_the_report_and_marks_it_reported(issued, client):
     world, session, (certificate, other) = issued
     login(client, world.admin_a)
