@@ -1,5 +1,6 @@
 import io
 import json
+import secrets
 import subprocess
 import sys
 import zipfile
@@ -150,6 +151,24 @@ def test_verify_by_qr_code_page_shows_status_and_revocation(issued, client):
     page = client.get(f"/v/{certificate.verification_code}").content.decode()
     assert "撤销" in page
     assert client.get("/v/" + "A" * 22).status_code == 404
+
+
+def test_a_code_of_the_earlier_shape_still_verifies(issued, client):
+    """Certificates issued before codes carried their signing second keep a code of 22 random
+    characters on their printed QR code: it must still be accepted and found."""
+    world, (certificate, _) = issued
+    earlier = secrets.token_urlsafe(16)
+    assert len(earlier) == 22
+    Certificate.objects.filter(pk=certificate.pk).update(verification_code=earlier)
+    answer = verify({"code": earlier})
+    assert answer.status_code == 200
+    assert (answer.json()["found"], answer.json()["status"], answer.json()["number"]) == (
+        True,
+        "valid",
+        certificate.number,
+    )
+    page = client.get(f"/v/{earlier}").content.decode()
+    assert certificate.number in page and "证书有效" in page
 
 
 def test_verification_is_rate_limited_per_client(issued, settings):

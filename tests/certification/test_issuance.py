@@ -1,3 +1,4 @@
+import base64
 import datetime
 import re
 import threading
@@ -7,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 
 from certification import numbering, services, signing
 from certification.models import BatchChunk, BatchFailure, Certificate, IssuanceBatch, SerialCounter, Session
+from certification.services import certificates as certificate_services
 from certification.services import issuance
 from registry.errors import DomainError, Forbidden
 from registry.levels import Level
@@ -141,6 +143,46 @@ def test_a_repeated_chunk_creates_nothing(world, run):
     issuance.chunk_issue(chunk_id=chunk.pk)
     assert list(Certificate.objects.order_by("pk").values_list("pk", "number")) == before
     assert SerialCounter.objects.get().next_serial == 4
+
+
+VERIFICATION_CODE = re.compile(r"(?P<second>[0-9a-f]{8})(?P<random>[A-Za-z0-9_-]{22})")
+
+
+def test_verification_codes_are_the_signing_second_and_128_random_bits(world, run):
+    run([ready_session(world, n=3)])
+    certificates = list(Certificate.objects.order_by("pk"))
+    randoms = []
+    for certificate in certificates:
+        code = VERIFICATION_CODE.fullmatch(certificate.verification_code)
+        assert code, certificate.verification_code
+        signed_at = datetime.datetime.fromisoformat(certificate.proof_created)
+        assert int(code["second"], 16) == int(signed_at.timestamp())
+        # 22 URL-safe base64 characters are 16 random bytes: 128 bits.
+        assert len(base64.urlsafe_b64decode(code["random"] + "==")) == issuance.VERIFICATION_CODE_RANDOM_BYTES == 16
+        randoms.append(code["random"])
+        assert certificate_services.certificate_by_code(certificate.verification_code)["number"] == certificate.number
+    assert len(set(randoms)) == len(certificates)
+
+
+def test_verification_codes_sort_by_their_signing_second_in_the_database(db):
+    """The codes' prefix is what keeps a batch's codes together in the code indexes: it must order
+    them by time under the column's collation, across the years and the prefix's digits."""
+    seconds = [
+        datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 1, 1, 0, 0, 9, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 1, 1, 0, 0, 10, tzinfo=datetime.UTC),
+        datetime.datetime(2031, 6, 1, tzinfo=datetime.UTC),
+        datetime.datetime(2099, 12, 31, tzinfo=datetime.UTC),
+    ]
+    codes = [issuance.verification_code(issuance.verification_code_prefix(at)) for at in seconds]
+    assert all(len(code) == 30 for code in codes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT verification_code FROM (SELECT unnest(%s::varchar[]) AS verification_code) AS codes"
+            " ORDER BY verification_code COLLATE pg_catalog.default",
+            [list(reversed(codes))],
+        )
+        assert [row[0] for row in cursor.fetchall()] == codes
 
 
 def test_one_certificate_per_result_is_a_database_constraint(world, run):
