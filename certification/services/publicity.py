@@ -11,11 +11,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.errors import DomainError, Forbidden
-from registry.identity import mask_document_number
 from registry.models import User
 from registry.selectors import user_is_regulator
 
@@ -57,45 +57,69 @@ class PublicRow:
     objected: bool
 
 
-def publicity_ends_on(result: Result, session: Session) -> datetime.date | None:
-    """The last day of the result's publicity: its own after a correction, else its session's."""
-    own, common = result.publicity_ends_on, session.publicity_ends_on
+# What a public row reads: the masked copy of the ID number kept beside the ciphertext, never
+# the ciphertext (nothing on this page is decrypted).
+PUBLIC_COLUMNS = (
+    "pk",
+    "outcome",
+    "publicity_ends_on",
+    "application__person__name",
+    "application__person__document_masked",
+)
+
+
+def publicity_results(session: Session, today: datetime.date | None = None) -> QuerySet:
+    """The session's results on display on `today`, in roster order (stable for paging), as
+    dicts of `PUBLIC_COLUMNS`: a page of them is one query, whatever the session's size."""
+    today = today or timezone.localdate()
+    return (
+        results_in_publicity(today)
+        .filter(application__session=session)
+        .order_by("application_id")
+        .values(*PUBLIC_COLUMNS)
+    )
+
+
+def public_rows(session: Session, results) -> list[PublicRow]:
+    """The public form of `results` (rows of `publicity_results`, usually one page), with the
+    open objections among them in one more query."""
+    results = list(results)
+    objected = set(
+        Objection.objects.filter(result__in=[r["pk"] for r in results], state=Objection.State.OPEN).values_list(
+            "result_id", flat=True
+        )
+    )
+    occupation = session.occupation.name + (f"（{session.specialty.name}）" if session.specialty_id else "")
+    level = session.get_level_display() if session.level is not None else "—"
+    return [
+        PublicRow(
+            result_id=result["pk"],
+            name=mask_name(result["application__person__name"]),
+            # Stored by registry.services.person_fields with registry.identity's one public mask.
+            document=result["application__person__document_masked"],
+            occupation=occupation,
+            level=level,
+            outcome=str(Result.Outcome(result["outcome"]).label),
+            publicity_ends_on=publicity_ends_on(result["publicity_ends_on"], session),
+            republicised=bool(result["publicity_ends_on"]),
+            objected=result["pk"] in objected,
+        )
+        for result in results
+    ]
+
+
+def publicity_ends_on(own: datetime.date | None, session: Session) -> datetime.date | None:
+    """The last day of a result's publicity: `own` (Result.publicity_ends_on, set after a
+    correction) when later, else its session's."""
+    common = session.publicity_ends_on
     if own and (common is None or own > common):
         return own
     return common
 
 
 def publicity_rows(session: Session, today: datetime.date | None = None) -> list[PublicRow]:
-    today = today or timezone.localdate()
-    results = (
-        results_in_publicity(today)
-        .filter(application__session=session)
-        .select_related("application__person", "application__session__occupation", "application__session__specialty")
-        .order_by("application_id")
-    )
-    objected = set(
-        Objection.objects.filter(result__in=results, state=Objection.State.OPEN).values_list("result_id", flat=True)
-    )
-    occupation = session.occupation.name + (f"（{session.specialty.name}）" if session.specialty_id else "")
-    level = session.get_level_display() if session.level is not None else "—"
-    rows = []
-    for result in results:
-        person = result.application.person
-        rows.append(
-            PublicRow(
-                result_id=result.pk,
-                name=mask_name(person.name),
-                # The public form comes from registry.identity, the one place that decides it.
-                document=mask_document_number(person.document_number),
-                occupation=occupation,
-                level=level,
-                outcome=result.get_outcome_display(),
-                publicity_ends_on=publicity_ends_on(result, session),
-                republicised=bool(result.publicity_ends_on),
-                objected=result.pk in objected,
-            )
-        )
-    return rows
+    """Every row of the session on display (the page shows them a page at a time)."""
+    return public_rows(session, publicity_results(session, today))
 
 
 @transaction.atomic
