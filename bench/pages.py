@@ -57,6 +57,7 @@ def parse_args():
     parser.add_argument(
         "--reuse", action="store_true", help="keep the scratch database of an earlier run with the same --count"
     )
+    parser.add_argument("--only", default="", help="measure only the pages whose name starts with this")
     return parser.parse_args()
 
 
@@ -389,7 +390,7 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
     ]
 
 
-def measure(world: dict, repeat: int) -> list[dict]:
+def measure(world: dict, repeat: int, only: str = "") -> list[dict]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -399,7 +400,7 @@ def measure(world: dict, repeat: int) -> list[dict]:
         clients[name] = Client()
         clients[name].force_login(user)
     figures = []
-    for name, user, url in pages(world):
+    for name, user, url in (page for page in pages(world) if page[0].startswith(only)):
         client = clients[user]
         started = time.perf_counter()
         response = client.get(url)
@@ -453,7 +454,7 @@ def main():
         world_save(world, args.count)
         print(f"seeded {world['certificates']} certificates in {time.perf_counter() - t0:.1f} s", flush=True)
     publicity_open(world["publicity"])
-    figures = measure(world, args.repeat)
+    figures = measure(world, args.repeat, args.only)
     for f in figures:
         print(
             f"page={f['name']} queries={f['queries']} db_ms={f['db_ms']:.1f} cpu_ms={f['cpu_ms']:.1f} "
