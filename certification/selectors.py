@@ -220,6 +220,28 @@ def results_in_publicity(today) -> QuerySet[Result]:
     )
 
 
+def session_results_in_publicity(session: Session, today) -> QuerySet[Result]:
+    """The rule of `results_in_publicity(today)` for results of `session`, whose row is at hand:
+    its part of the rule (its state, its period) is decided here rather than in SQL, where the OR
+    across two tables made PostgreSQL scan every result of every session (a million) to find one
+    session's. The caller narrows the results to the session's (`session_results`, or ids)."""
+    if session.state != Session.State.SUBMITTED:
+        return Result.objects.none()
+    results = Result.objects.filter(application__state=Application.State.ENROLLED, certificate__isnull=True)
+    if not session_in_own_publicity(session, today):
+        results = results.filter(publicity_ends_on__gte=today)  # only those publicised again
+    return results
+
+
+def session_in_own_publicity(session: Session, today) -> bool:
+    """The session's own publicity period is running (not only a corrected result's)."""
+    return (
+        session.state == Session.State.SUBMITTED
+        and session.publicity_ends_on is not None
+        and session.publicity_ends_on >= today
+    )
+
+
 def sessions_in_publicity(today) -> QuerySet[Session]:
     return (
         Session.objects.filter(pk__in=results_in_publicity(today).values("application__session_id"))

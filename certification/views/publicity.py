@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from registry.errors import DomainError
 
+from ..models import Session
 from ..selectors import results_in_publicity, sessions_in_publicity
 from ..services import publicity
 from ..throttle import objection_allowed
@@ -58,13 +59,12 @@ def publicity_list(request):
 @require_http_methods(["GET", "POST"])
 def publicity_detail(request, pk: int):
     today = timezone.localdate()
-    session = sessions_in_publicity(today).filter(pk=pk).first()
-    if session is None:
+    session = Session.objects.select_related("institution", "occupation", "specialty").filter(pk=pk).first()
+    application_ids, count = publicity.publicity_roster(session, today) if session else (None, 0)
+    if not count:
         raise Http404(_("该批次不在公示期内。"))
-    page = page_of(
-        request, publicity.publicity_results(session, today), per_page=PUBLICITY_PAGE_SIZE, anchor="publicity-results"
-    )
-    rows = publicity.public_rows(session, page.object_list)
+    page = page_of(request, application_ids, per_page=PUBLICITY_PAGE_SIZE, count=count, anchor="publicity-results")
+    rows = publicity.public_rows(session, page.object_list, today)
     on_display = results_in_publicity(today).filter(application__session=session)
     form = ObjectionForm(request.POST or None, rows=rows, allowed=on_display)
     status = 200

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from certification import selectors
 from certification.models import BatchFailure, Certificate, Objection, Result, ResultCorrection, Session
 from certification.services import issuance, publicity
 from certification.services.publicity import mask_name
@@ -329,16 +330,21 @@ def test_publicity_page_is_paged_and_a_page_past_the_end_shows_the_last(world, c
 
 
 def test_publicity_page_query_count_does_not_grow_with_candidates(world, client, django_assert_num_queries):
+    """The same queries for 2 rows as for 20, on the first request (the candidates are counted)
+    and on the next (the locked session's count is cached)."""
     small_session = in_publicity(world, n=1, failing=1)
-    file(results_of(small_session)[0])
-    small_url = reverse("publicity-detail", args=[small_session.pk])
-    client.get(small_url)
-    with CaptureQueriesContext(connection) as small:
-        assert len(public_table(client.get(small_url))) == 1 + 2
     large_session = in_publicity(world, n=15, failing=5, session=world.plan(name="大批次"))
-    file(results_of(large_session)[0])
+    for session in (small_session, large_session):
+        file(results_of(session)[0])
+    small_url = reverse("publicity-detail", args=[small_session.pk])
     large_url = reverse("publicity-detail", args=[large_session.pk])
-    with django_assert_num_queries(len(small)):
+    with CaptureQueriesContext(connection) as small_first:
+        assert len(public_table(client.get(small_url))) == 1 + 2
+    with CaptureQueriesContext(connection) as small_next:
+        client.get(small_url)
+    with django_assert_num_queries(len(small_first)):
+        assert len(public_table(client.get(large_url))) == 1 + 20
+    with django_assert_num_queries(len(small_next)):
         assert len(public_table(client.get(large_url))) == 1 + 20
 
 
@@ -356,6 +362,44 @@ def test_publicity_page_never_decrypts_nor_shows_a_full_id_number(world, client,
     assert all(number not in body and mask_document_number(number) in body for number in numbers)
     response = client.post(url, {"result": results_of(session)[0].pk, "reason": "评分有误", "contact": "139"})
     assert response.status_code == 302 and Objection.objects.count() == 1
+
+
+def test_after_its_period_the_page_shows_only_the_results_publicised_again(world, client):
+    session = ready_session(world, n=2, failing=1)  # the session's own publicity is over
+    corrected = in_roster_order(session)[1]
+    publicity.correction_file(actor=world.admin_a, result=corrected, field="theory", value=50, reason="误录")
+    rows = public_table(client.get(reverse("publicity-detail", args=[session.pk])))[1:]
+    assert [row[0] for row in rows] == [mask_name(corrected.application.person.name)]
+    assert rows[0][-1].endswith("更正后重新公示")
+
+
+def test_one_sessions_rule_is_the_rule_of_all_results_in_publicity(world, run):
+    """The page decides the session's part of the rule in Python: the same results as the SQL
+    rule in each case (own period, after it with a result publicised again, certified, planned)."""
+    today = timezone.localdate()
+
+    def same(session):
+        session.refresh_from_db()
+        mine = selectors.session_results(selectors.session_results_in_publicity(session, today), session.pk)
+        every = selectors.results_in_publicity(today).filter(application__session=session)
+        assert set(mine) == set(every)
+        return set(mine)
+
+    session = in_publicity(world, n=2, failing=1)
+    assert len(same(session)) == 3
+    corrected, certified, objected = in_roster_order(session)  # passed, passed, failed
+    file(objected)  # keeps the session submitted after its batch
+    publicity_over(session)
+    assert same(session) == set()
+    publicity.correction_file(actor=world.admin_a, result=corrected, field="theory", value=50, reason="误录")
+    assert same(session) == {corrected}
+    run([session])
+    assert Certificate.objects.get().result == certified and same(session) == {corrected}
+    Result.objects.filter(pk=certified.pk).update(publicity_ends_on=today + datetime.timedelta(days=3))
+    assert same(session) == {corrected}  # never a certified one
+    Result.objects.filter(pk=corrected.pk).update(publicity_ends_on=today - datetime.timedelta(days=1))
+    assert same(session) == set()
+    assert same(world.plan(name="计划中")) == set()
 
 
 def test_objection_on_a_later_page_is_taken_and_returns_to_that_page(world, client, monkeypatch):
