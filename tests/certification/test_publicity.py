@@ -374,8 +374,9 @@ def test_after_its_period_the_page_shows_only_the_results_publicised_again(world
 
 
 def test_one_sessions_rule_is_the_rule_of_all_results_in_publicity(world, run):
-    """The page decides the session's part of the rule in Python: the same results as the SQL
-    rule in each case (own period, after it with a result publicised again, certified, planned)."""
+    """The page and the list decide the session's part of the rule in Python: the same results
+    and sessions as the SQL rule in each case (own period, after it with a result publicised
+    again, certified, planned)."""
     today = timezone.localdate()
 
     def same(session):
@@ -383,6 +384,8 @@ def test_one_sessions_rule_is_the_rule_of_all_results_in_publicity(world, run):
         mine = selectors.session_results(selectors.session_results_in_publicity(session, today), session.pk)
         every = selectors.results_in_publicity(today).filter(application__session=session)
         assert set(mine) == set(every)
+        # The public list of sessions follows the same rule.
+        assert selectors.sessions_in_publicity(today).filter(pk=session.pk).exists() == bool(every)
         return set(mine)
 
     session = in_publicity(world, n=2, failing=1)
