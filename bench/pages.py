@@ -6,7 +6,9 @@
 Creates a scratch PostgreSQL database (BENCH_DATABASE_URL, default .../bench_pages) and fills it
 with set-based SQL (no issuance path): institution A with 50 sessions of N/50 candidates each (49
 issued, one planned and being scored), institution B with the rest of the N certificates, a
-regulator, an assessor, an external supervisor and a worker with an account. Then it requests each
+regulator, an assessor, an external supervisor and a worker with an account, and one late session of
+A in its results publicity (成绩公示: submitted, N/50 scored candidates, none certified; added to a
+database seeded before it existed, so --reuse keeps working). Then it requests each
 page through Django's full stack (middleware, session auth, templates; no HTTP server) as the user
 who reads it (or anyone, for the public pages): the queries of one request, the median and the 95th
 percentile of `--repeat` requests, the size.
@@ -55,6 +57,7 @@ def parse_args():
     parser.add_argument(
         "--reuse", action="store_true", help="keep the scratch database of an earlier run with the same --count"
     )
+    parser.add_argument("--only", default="", help="measure only the pages whose name starts with this")
     return parser.parse_args()
 
 
@@ -76,11 +79,20 @@ def world_save(world: dict, count: int) -> None:
         "scored": world["scored"].pk,
         "number_a": world["number_a"],
         "number_b": world["number_b"],
+        "publicity": world["publicity"].pk,
     }
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_world (key text PRIMARY KEY, value text)")
         for key, value in values.items():
             cursor.execute("INSERT INTO bench_world VALUES (%s, %s)", [key, str(value)])
+
+
+def world_add(key: str, value) -> None:
+    """One more fact of the world, in a database seeded before the facts of `world_save` grew."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_world VALUES (%s, %s)", [key, str(value)])
 
 
 def world_load() -> dict:
@@ -100,6 +112,7 @@ def world_load() -> dict:
         "number_a": values["number_a"],
         "number_b": values["number_b"],
         "certificates": Certificate.objects.count(),
+        "publicity": Session.objects.filter(pk=values.get("publicity", 0)).first(),
     }
 
 
@@ -283,9 +296,72 @@ def supervise(users: dict, centre, session, person) -> None:
     )
 
 
+def publicity_seed(world: dict, count: int):
+    """One late session of institution A in its results publicity (成绩公示): submitted, its N/50
+    candidates scored (one in ten failed), none certified, so the public page lists them all. Its
+    people, applications and results come after every other row, and it is added as well to a
+    database seeded before it existed (--reuse)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from certification.models import Session
+    from registry import identity
+
+    large, admin = world["large"], world["users"]["admin_a"]
+    day = large.ends_on + datetime.timedelta(days=10)  # after the last issued session, beside the planned one
+    session = Session.objects.create(
+        institution=large.institution,
+        scope=large.scope,
+        standard=large.standard,
+        evaluation_type=large.evaluation_type,
+        occupation=large.occupation,
+        level=large.level,
+        starts_on=day,
+        ends_on=day,
+        site="基准考点（公示）",
+        state=Session.State.SUBMITTED,
+        submitted_at=timezone.now(),
+        submitted_by=admin,
+        created_by=admin,
+    )
+    sample = identity.compose_resident_id("310115", datetime.date(1991, 1, 1), 2)
+    n = max(1, count // SESSIONS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH people AS (INSERT INTO registry_person (document_type, document_ciphertext, document_hash,"
+            "  document_masked, name, sex, birth_date)"
+            "  SELECT 'resident_id', %s, encode(sha256(('publicity-' || g)::bytea), 'hex'), %s,"
+            "   '公示考生' || g, 'F', '1991-01-01' FROM generate_series(1, %s) g RETURNING id)"
+            " INSERT INTO certification_application (session_id, person_id, pathway, state, reason, evidence,"
+            " decision_note, phone, created_by_id, created_at)"
+            " SELECT %s, id, 'normal', 'enrolled', '', '', '', '', %s, now() FROM people",
+            [identity.encrypt(sample), identity.mask_document_number(sample), n, session.pk, admin.pk],
+        )
+        cursor.execute(
+            "INSERT INTO certification_result (application_id, theory, practical, review, outcome, updated_at)"
+            " SELECT id, CASE WHEN id %% 10 = 0 THEN 40 ELSE 80 END, 80, NULL,"
+            "  CASE WHEN id %% 10 = 0 THEN 'failed' ELSE 'passed' END, now()"
+            " FROM certification_application WHERE session_id = %s",
+            [session.pk],
+        )
+        # As after the seeding: what autovacuum would do after this bulk load.
+        cursor.execute("VACUUM ANALYZE registry_person, certification_application, certification_result")
+    return session
+
+
+def publicity_open(session) -> None:
+    """Its publicity runs a week from today, whatever day the benchmark runs (the seed's own dates
+    are fixed; publicity is read against the real today)."""
+    from django.utils import timezone
+
+    session.publicity_ends_on = timezone.localdate() + datetime.timedelta(days=7)
+    session.save(update_fields=["publicity_ends_on"])
+
+
 def pages(world: dict) -> list[tuple[str, str, str]]:
     """(name, user, url) of each list a person reads (user None: anyone, not signed in)."""
     large, scored, batch = world["large"].pk, world["scored"].pk, world["large"].batch_id
+    publicised = world["publicity"].pk
     return [
         ("session_list", "admin_a", "/institution/"),
         ("session_list_regulator", "regulator", "/institution/"),
@@ -308,11 +384,13 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
         ("regulator_queue_search", "regulator", f"/regulator/?number={world['number_a']}"),
         ("supervisor_home", "supervisor", "/supervisor/"),
         ("publicity_list", None, "/publicity/"),
+        ("publicity_page", None, f"/publicity/{publicised}/"),
+        ("publicity_page_last", None, f"/publicity/{publicised}/?page=100000"),
         ("score_grid", "assessor", f"/institution/sessions/{scored}/scores/"),
     ]
 
 
-def measure(world: dict, repeat: int) -> list[dict]:
+def measure(world: dict, repeat: int, only: str = "") -> list[dict]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -322,7 +400,7 @@ def measure(world: dict, repeat: int) -> list[dict]:
         clients[name] = Client()
         clients[name].force_login(user)
     figures = []
-    for name, user, url in pages(world):
+    for name, user, url in (page for page in pages(world) if page[0].startswith(only)):
         client = clients[user]
         started = time.perf_counter()
         response = client.get(url)
@@ -364,14 +442,19 @@ def main():
         call_command("migrate", verbosity=0)  # the schema may have moved on since the seeding
         world = world_load()
         print(f"reusing {world['certificates']} certificates", flush=True)
+        if world["publicity"] is None:  # seeded before the publicity session existed
+            world["publicity"] = publicity_seed(world, args.count)
+            world_add("publicity", world["publicity"].pk)
     else:
         prepare_database(base)
         setup_django(base)
         t0 = time.perf_counter()
         world = seed(args.count)
+        world["publicity"] = publicity_seed(world, args.count)
         world_save(world, args.count)
         print(f"seeded {world['certificates']} certificates in {time.perf_counter() - t0:.1f} s", flush=True)
-    figures = measure(world, args.repeat)
+    publicity_open(world["publicity"])
+    figures = measure(world, args.repeat, args.only)
     for f in figures:
         print(
             f"page={f['name']} queries={f['queries']} db_ms={f['db_ms']:.1f} cpu_ms={f['cpu_ms']:.1f} "

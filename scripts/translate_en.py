@@ -545,6 +545,7 @@ EN = {
     "请写明理由和依据，并留下联系方式；异议成立的，结果将依程序更正并重新公示。恶意或无依据的异议不予受理。": "State your grounds and evidence and leave a contact; if the objection is upheld, the result is corrected by the due procedure and published again. Malicious or groundless objections are not accepted.",
     "联系方式（电话或邮箱）": "Contact (phone or email)",
     "提交异议": "Submit objection",
+    "名单分页显示，此处列出本页考生；请先翻到考生所在的页。": "The list is shown a page at a time and this lists the candidates of this page: first go to the page the candidate is on.",
     "目前没有正在公示的考核结果。": "No assessment results are under publicity at the moment.",
     "以下评价批次的考核结果正在公示。对某位考生的结果有异议的，可在其公示期内实名或留下联系方式提出。": "The assessment results of the sessions below are under publicity. If you object to a candidate's result, you may raise an objection within its publicity period, under your name or with a contact.",
     "支持 XLSX 和 CSV（UTF-8 或 GBK）。每一行都会校验身份证号码、备案范围和申报条件；只要有一行有错，整个文件都不导入，数据不变。": "XLSX and CSV (UTF-8 or GBK) are accepted. Every row is checked for the ID number, the filing scope and eligibility; if any row has an error, nothing in the file is imported and no data changes.",

@@ -62,7 +62,16 @@ class Result(models.Model):
                 condition=Q(review__isnull=True) | Q(review__gte=0, review__lte=100), name="result_review_range"
             ),
         ]
-        indexes = [models.Index(fields=["outcome"])]
+        indexes = [
+            models.Index(fields=["outcome"]),
+            # The few results publicised again after a correction: the public list finds their
+            # sessions without reading the million results (selectors.sessions_in_publicity).
+            models.Index(
+                fields=["publicity_ends_on"],
+                name="result_publicised_again",
+                condition=Q(publicity_ends_on__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application.person.name}: {self.get_outcome_display()}"

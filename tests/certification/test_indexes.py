@@ -2,10 +2,12 @@
 those a look-up uses (PostgreSQL; the suite runs on it). The look-ups still find an index:
 `enable_seqscan = off` makes the planner show one whenever one applies."""
 
+import datetime
+
 import pytest
 from django.db import connection
 
-from certification.models import Application, Certificate
+from certification.models import Application, Certificate, Result
 from certification.selectors import person_certificates
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +66,10 @@ def test_lookups_use_an_index(lookup):
 def test_applications_waiting_for_a_decision_are_read_from_their_partial_index(pending):
     """The queue and the desk read the few pending applications, not a million enrolled ones."""
     assert "application_pending_approval" in plan(pending()), plan(pending())
+
+
+def test_results_publicised_again_are_read_from_their_partial_index():
+    """The public list finds the sessions of the few results publicised again after a
+    correction, not by reading a million results."""
+    again = Result.objects.filter(publicity_ends_on__gte=datetime.date(2026, 6, 1))
+    assert "result_publicised_again" in plan(again), plan(again)

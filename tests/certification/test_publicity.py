@@ -1,15 +1,21 @@
 """Results publicity (成绩公示) and objections (异议): services, API and pages."""
 
 import datetime
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from certification import selectors
 from certification.models import BatchFailure, Certificate, Objection, Result, ResultCorrection, Session
 from certification.services import issuance, publicity
 from certification.services.publicity import mask_name
+from certification.views import publicity as publicity_views
+from registry import identity
 from registry.errors import DomainError, Forbidden
 from registry.identity import mask_document_number
 
@@ -18,9 +24,9 @@ from .conftest import ISSUE_DAY, ready_session
 pytestmark = pytest.mark.django_db
 
 
-def in_publicity(world, n=2, failing=1) -> Session:
+def in_publicity(world, n=2, failing=1, session=None) -> Session:
     """A submitted session whose publicity runs until today (inclusive)."""
-    session = ready_session(world, n=n, failing=failing)
+    session = ready_session(world, n=n, failing=failing, session=session)
     Session.objects.filter(pk=session.pk).update(publicity_ends_on=timezone.localdate())
     session.refresh_from_db()
     return session
@@ -261,6 +267,162 @@ def test_public_publicity_pages_list_and_mask(world, client):
     assert client.get(reverse("publicity-detail", args=[session.pk])).status_code == 404
 
 
+def public_table(response) -> list[list[str]]:
+    """The cells of the public results table, header first, tags and all (as text)."""
+    table = re.search(r'<table id="publicity-results">.*?</table>', response.content.decode(), re.S).group(0)
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd]>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+
+
+def in_roster_order(session):
+    return sorted(results_of(session), key=lambda r: r.application_id)
+
+
+def test_publicity_page_shows_the_same_columns_as_before(world, client):
+    """Masked name, the stored public form of the ID number, occupation, level, outcome (with
+    the objection tag) and the last day (with the republicised tag), in roster order."""
+    session = in_publicity(world, n=2, failing=1)
+    results = in_roster_order(session)
+    file(results[0])
+    corrected_until = session.publicity_ends_on + datetime.timedelta(days=3)
+    Result.objects.filter(pk=results[1].pk).update(publicity_ends_on=corrected_until)
+    rows = public_table(client.get(reverse("publicity-detail", args=[session.pk])))
+    assert rows[0] == ["姓名", "证件号码", "职业（工种）", "等级", "结果", "公示至"]
+    ends = session.publicity_ends_on.isoformat()
+    expected = []
+    for result, until, tag in (
+        (results[0], ends, ""),
+        (results[1], corrected_until.isoformat(), " 更正后重新公示"),
+        (results[2], ends, ""),
+    ):
+        person = result.application.person
+        outcome = result.get_outcome_display() + (" 异议处理中" if result == results[0] else "")
+        expected.append(
+            [
+                mask_name(person.name),
+                mask_document_number(person.document_number),
+                world.electrician.name,
+                session.get_level_display(),
+                outcome,
+                until + tag,
+            ]
+        )
+    assert rows[1:] == expected
+
+
+def test_publicity_page_is_paged_and_a_page_past_the_end_shows_the_last(world, client, monkeypatch):
+    monkeypatch.setattr(publicity_views, "PUBLICITY_PAGE_SIZE", 2)
+    session = in_publicity(world, n=4, failing=1)
+    names = [mask_name(r.application.person.name) for r in in_roster_order(session)]
+    url = reverse("publicity-detail", args=[session.pk])
+    pages = [[row[0] for row in public_table(client.get(url, {"page": n}))[1:]] for n in (1, 2, 3)]
+    assert pages == [names[0:2], names[2:4], names[4:5]]
+    body = client.get(url, {"page": 2}).content.decode()
+    assert "第 2 / 3 页" in body and "?page=1#publicity-results" in body and "?page=3#publicity-results" in body
+    past = client.get(url, {"page": 99})
+    assert past.status_code == 200 and public_table(past)[1:] == public_table(client.get(url, {"page": 3}))[1:]
+    assert public_table(client.get(url, {"page": "x"}))[1:] == public_table(client.get(url))[1:]
+    # The objection form lists the page's candidates only, and keeps the page when posted.
+    choices = re.search(r'<select name="result".*?</select>', body, re.S).group(0)
+    assert choices.count("<option ") == 2 and f'action="{url}?page=2"' in body
+
+
+def test_publicity_page_query_count_does_not_grow_with_candidates(world, client, django_assert_num_queries):
+    """The same queries for 2 rows as for 20, on the first request (the candidates are counted)
+    and on the next (the locked session's count is cached)."""
+    small_session = in_publicity(world, n=1, failing=1)
+    large_session = in_publicity(world, n=15, failing=5, session=world.plan(name="大批次"))
+    for session in (small_session, large_session):
+        file(results_of(session)[0])
+    small_url = reverse("publicity-detail", args=[small_session.pk])
+    large_url = reverse("publicity-detail", args=[large_session.pk])
+    with CaptureQueriesContext(connection) as small_first:
+        assert len(public_table(client.get(small_url))) == 1 + 2
+    with CaptureQueriesContext(connection) as small_next:
+        client.get(small_url)
+    with django_assert_num_queries(len(small_first)):
+        assert len(public_table(client.get(large_url))) == 1 + 20
+    with django_assert_num_queries(len(small_next)):
+        assert len(public_table(client.get(large_url))) == 1 + 20
+
+
+def test_publicity_page_never_decrypts_nor_shows_a_full_id_number(world, client, monkeypatch):
+    session = in_publicity(world)
+    people = [r.application.person for r in results_of(session)]
+    numbers = [p.document_number for p in people]
+
+    def refuse(token):
+        raise AssertionError("the public page decrypted an ID number")
+
+    monkeypatch.setattr(identity, "decrypt", refuse)
+    url = reverse("publicity-detail", args=[session.pk])
+    body = client.get(url).content.decode()
+    assert all(number not in body and mask_document_number(number) in body for number in numbers)
+    response = client.post(url, {"result": results_of(session)[0].pk, "reason": "评分有误", "contact": "139"})
+    assert response.status_code == 302 and Objection.objects.count() == 1
+
+
+def test_after_its_period_the_page_shows_only_the_results_publicised_again(world, client):
+    session = ready_session(world, n=2, failing=1)  # the session's own publicity is over
+    corrected = in_roster_order(session)[1]
+    publicity.correction_file(actor=world.admin_a, result=corrected, field="theory", value=50, reason="误录")
+    rows = public_table(client.get(reverse("publicity-detail", args=[session.pk])))[1:]
+    assert [row[0] for row in rows] == [mask_name(corrected.application.person.name)]
+    assert rows[0][-1].endswith("更正后重新公示")
+
+
+def test_one_sessions_rule_is_the_rule_of_all_results_in_publicity(world, run):
+    """The page and the list decide the session's part of the rule in Python: the same results
+    and sessions as the SQL rule in each case (own period, after it with a result publicised
+    again, certified, planned)."""
+    today = timezone.localdate()
+
+    def same(session):
+        session.refresh_from_db()
+        mine = selectors.session_results(selectors.session_results_in_publicity(session, today), session.pk)
+        every = selectors.results_in_publicity(today).filter(application__session=session)
+        assert set(mine) == set(every)
+        # The public list of sessions follows the same rule.
+        assert selectors.sessions_in_publicity(today).filter(pk=session.pk).exists() == bool(every)
+        return set(mine)
+
+    session = in_publicity(world, n=2, failing=1)
+    assert len(same(session)) == 3
+    corrected, certified, objected = in_roster_order(session)  # passed, passed, failed
+    file(objected)  # keeps the session submitted after its batch
+    publicity_over(session)
+    assert same(session) == set()
+    publicity.correction_file(actor=world.admin_a, result=corrected, field="theory", value=50, reason="误录")
+    assert same(session) == {corrected}
+    run([session])
+    assert Certificate.objects.get().result == certified and same(session) == {corrected}
+    Result.objects.filter(pk=certified.pk).update(publicity_ends_on=today + datetime.timedelta(days=3))
+    assert same(session) == {corrected}  # never a certified one
+    Result.objects.filter(pk=corrected.pk).update(publicity_ends_on=today - datetime.timedelta(days=1))
+    assert same(session) == set()
+    assert same(world.plan(name="计划中")) == set()
+
+
+def test_objection_on_a_later_page_is_taken_and_returns_to_that_page(world, client, monkeypatch):
+    monkeypatch.setattr(publicity_views, "PUBLICITY_PAGE_SIZE", 2)
+    session = in_publicity(world, n=2, failing=1)
+    last = in_roster_order(session)[-1]
+    url = reverse("publicity-detail", args=[session.pk])
+    response = client.post(f"{url}?page=2", {"result": last.pk, "reason": "评分有误", "contact": "13900000000"})
+    assert response.status_code == 302 and response.url == f"{url}?page=2"
+    assert Objection.objects.get().result == last
+
+
+def test_publicity_page_of_a_session_not_on_display_is_not_found_on_any_page(world, client):
+    session = in_publicity(world)
+    planned = world.plan(name="未提交")
+    assert client.get(reverse("publicity-detail", args=[planned.pk]), {"page": 2}).status_code == 404
+    publicity_over(session)
+    assert client.get(reverse("publicity-detail", args=[session.pk]), {"page": 2}).status_code == 404
+
+
 def test_objection_form_files_and_is_rate_limited_per_client(world, client, settings):
     settings.OBJECTION_RATE_LIMIT = (2, 3600)
     session = in_publicity(world)
@@ -288,6 +450,8 @@ def test_objection_form_refuses_a_result_of_another_session(world, client):
         {"result": foreign_result.pk, "reason": "x", "contact": "y"},
     )
     assert response.status_code == 400 and not Objection.objects.exists()
+    # The choice field's own refusal, as when every candidate was a choice.
+    assert str(foreign_result.pk) in response.context["form"].errors["result"][0]
 
 
 def test_institution_answers_and_regulator_resolves_on_the_session_page(world, client):
