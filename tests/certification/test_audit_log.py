@@ -5,6 +5,7 @@ number is stored in history or shown on the page."""
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from certification.models import Certificate
 from registry.admin_site import OPERATORS_GROUP
@@ -86,7 +87,9 @@ def test_the_page_filters_by_user_and_date(world, client):
     response = _page(client, world.regulator, user=world.regulator.username)
     assert [e.user for e in response.context["entries"]] == [world.regulator.username]
     assert response.context["entries"][0].kind == "filing"
-    day = filing.history.latest("history_date").history_date.date()
+    # The filter's days are local (Asia/Shanghai) days, as a clerk reads them; between midnight
+    # and 08:00 there the UTC date is the day before.
+    day = timezone.localdate(filing.history.latest("history_date").history_date)
     response = _page(client, world.regulator, kind="person", object_id=other.pk, date_from=day, date_to=day)
     assert response.context["page"].paginator.count == 1
     response = _page(client, world.regulator, kind="person", date_from="2000-01-01", date_to="2000-01-02")
